@@ -1,0 +1,58 @@
+//! HTTP: the routes of the Navixy-style API, each a thin handler over the domain.
+
+pub mod auth;
+pub mod employee;
+pub mod error;
+pub mod params;
+pub mod user;
+
+use actix_web::{web, HttpRequest, HttpResponse};
+use serde_json::Value;
+
+use self::error::ApiError;
+
+/// Resources that exist, so that an unknown action on one is told apart from an unknown resource.
+const RESOURCES: [&str; 2] = ["user", "employee"];
+
+/// Registers every call under the configured prefix.
+pub fn configure(prefix: &str) -> impl FnOnce(&mut web::ServiceConfig) + '_ {
+    move |cfg| {
+        cfg.service(
+            web::scope(prefix)
+                .route("/user/auth", web::route().to(user::auth))
+                .route("/user/logout", web::route().to(user::logout))
+                .route("/employee/list", web::route().to(employee::list))
+                .route("/employee/read", web::route().to(employee::read))
+                .route("/employee/create", web::route().to(employee::create))
+                .route("/employee/update", web::route().to(employee::update))
+                .route("/employee/delete", web::route().to(employee::delete)),
+        );
+    }
+}
+
+/// `{"success": true}` with the call's own fields.
+pub fn success(fields: Value) -> HttpResponse {
+    let mut body = fields;
+    body["success"] = Value::Bool(true);
+    HttpResponse::Ok().json(body)
+}
+
+/// Any path no route took: error 112 on a known resource, 111 otherwise, always as JSON.
+pub async fn unknown_call(
+    req: HttpRequest,
+    prefix: web::Data<ApiPrefix>,
+) -> Result<HttpResponse, ApiError> {
+    let Some(path) = req.path().strip_prefix(prefix.0.as_str()) else {
+        return Err(ApiError::UnknownResource);
+    };
+    let path = path.trim_matches('/');
+    let resource = path.rsplit_once('/').map_or("", |(resource, _)| resource);
+    if RESOURCES.contains(&resource) {
+        Err(ApiError::UnknownAction)
+    } else {
+        Err(ApiError::UnknownResource)
+    }
+}
+
+/// The path prefix the API is mounted at (`server.api_prefix`).
+pub struct ApiPrefix(pub String);

@@ -1,0 +1,139 @@
+//! The command line: `serve` (the default), `migrate`, and account administration. Every
+//! command reads the same configuration as `serve`.
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use crate::config::Settings;
+use crate::domain::user::{Login, Password, Rights};
+use crate::repo::{self, users};
+use crate::startup::Application;
+use crate::telemetry;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "employee-avatars",
+    version,
+    about = "Navixy-compatible employee and avatar service"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run the HTTP service (the default).
+    Serve,
+    /// Apply pending database migrations and exit.
+    Migrate,
+    /// Master accounts.
+    User {
+        #[command(subcommand)]
+        action: UserAction,
+    },
+    /// Sub-users of a master account.
+    Subuser {
+        #[command(subcommand)]
+        action: SubuserAction,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum UserAction {
+    /// Create a master account.
+    Create {
+        #[arg(long, value_parser = Login::parse)]
+        login: Login,
+        #[arg(long, value_parser = Password::parse)]
+        password: Password,
+    },
+    /// List every account.
+    List,
+}
+
+#[derive(Debug, Subcommand)]
+enum SubuserAction {
+    /// Create a sub-user of a master account.
+    Create {
+        #[arg(long, value_parser = Login::parse)]
+        master: Login,
+        #[arg(long, value_parser = Login::parse)]
+        login: Login,
+        #[arg(long, value_parser = Password::parse)]
+        password: Password,
+        /// Comma-separated rights, e.g. employee_update.
+        #[arg(long, default_value = "", value_parser = |s: &str| s.parse::<Rights>())]
+        rights: Rights,
+    },
+}
+
+pub fn run() -> ExitCode {
+    let cli = Cli::parse();
+    let settings = match Settings::load() {
+        Ok(settings) => settings,
+        Err(e) => {
+            eprintln!("{e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    telemetry::init(settings.log.format);
+    let outcome = actix_web::rt::System::new().block_on(execute(cli.command, settings));
+    match outcome {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn execute(command: Option<Command>, settings: Settings) -> anyhow::Result<()> {
+    let command = command.unwrap_or(Command::Serve);
+    if let Command::Serve = command {
+        let app = Application::build(settings).await?;
+        tracing::info!(port = app.port(), "listening");
+        return Ok(app.run_until_stopped().await?);
+    }
+    let db = repo::connect(&settings.database).await?;
+    repo::migrate(&db).await?;
+    match command {
+        Command::Serve => unreachable!("handled above"),
+        Command::Migrate => println!("migrations applied"),
+        Command::User {
+            action: UserAction::Create { login, password },
+        } => {
+            let id = users::create_master(&db, &login, password).await?;
+            println!("created master account {} (id {id})", login.as_str());
+        }
+        Command::User {
+            action: UserAction::List,
+        } => {
+            for user in users::list(&db).await? {
+                let kind = match user.master_id {
+                    None => "master".to_owned(),
+                    Some(master) => format!("subuser of {master}, rights [{}]", user.rights),
+                };
+                println!("{}\t{}\t{kind}", user.id, user.login);
+            }
+        }
+        Command::Subuser {
+            action:
+                SubuserAction::Create {
+                    master,
+                    login,
+                    password,
+                    rights,
+                },
+        } => {
+            let id = users::create_subuser(&db, &master, &login, password, &rights).await?;
+            println!(
+                "created sub-user {} of {} (id {id}) with rights [{rights}]",
+                login.as_str(),
+                master.as_str()
+            );
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,5 @@
+//! sea-orm entities, one per table of the `migration` crate.
+
+pub mod employee;
+pub mod session;
+pub mod user;

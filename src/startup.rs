@@ -1,0 +1,77 @@
+//! Builds the application from settings: database, migrations, demo data, HTTP server.
+
+use std::net::TcpListener;
+use std::sync::Arc;
+
+use actix_web::dev::Server;
+use actix_web::middleware::{NormalizePath, TrailingSlash};
+use actix_web::{web, App, HttpServer};
+use anyhow::Context;
+use sea_orm::DatabaseConnection;
+
+use crate::api::{self, params::BodyLimit, ApiPrefix};
+use crate::config::Settings;
+use crate::{demo, repo};
+
+/// What every handler may reach.
+pub struct AppState {
+    pub db: DatabaseConnection,
+    pub settings: Arc<Settings>,
+}
+
+pub struct Application {
+    port: u16,
+    server: Server,
+}
+
+impl Application {
+    /// Connects, migrates, seeds the demo account if asked, and binds the listener.
+    pub async fn build(settings: Settings) -> anyhow::Result<Self> {
+        let db = repo::connect(&settings.database)
+            .await
+            .context("cannot connect to the database (database.url)")?;
+        repo::migrate(&db).await.context("migrations failed")?;
+        if settings.demo.seed {
+            demo::seed_if_empty(&db).await.context("demo data")?;
+        }
+        let listener = TcpListener::bind(settings.bind_address())
+            .with_context(|| format!("cannot listen on {} (server.bind)", settings.server.bind))?;
+        let port = listener.local_addr()?.port();
+        let server = run(listener, db, settings)?;
+        Ok(Self { port, server })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}
+
+fn run(
+    listener: TcpListener,
+    db: DatabaseConnection,
+    settings: Settings,
+) -> std::io::Result<Server> {
+    let settings = Arc::new(settings);
+    let state = web::Data::new(AppState {
+        db,
+        settings: settings.clone(),
+    });
+    let prefix = web::Data::new(ApiPrefix(settings.server.api_prefix.clone()));
+    let body_limit = BodyLimit(settings.server.max_body_bytes);
+    let server = HttpServer::new(move || {
+        App::new()
+            .wrap(NormalizePath::new(TrailingSlash::Trim))
+            .app_data(state.clone())
+            .app_data(prefix.clone())
+            .app_data(body_limit)
+            .configure(api::configure(&settings.server.api_prefix))
+            .default_service(web::route().to(api::unknown_call))
+    })
+    .listen(listener)?
+    .run();
+    Ok(server)
+}

@@ -8,6 +8,8 @@ use std::time::Duration;
 use config::{Config, Environment, File, FileFormat};
 use serde::Deserialize;
 
+use crate::images::PipelineSettings;
+
 const DEFAULTS: &str = include_str!("../config/default.toml");
 
 #[derive(Debug, Clone, Deserialize)]
@@ -16,6 +18,7 @@ pub struct Settings {
     pub database: DatabaseSettings,
     pub redis: RedisSettings,
     pub storage: StorageSettings,
+    pub images: ImagesSettings,
     pub session: SessionSettings,
     pub demo: DemoSettings,
     pub log: LogSettings,
@@ -43,6 +46,39 @@ pub struct RedisSettings {
 #[derive(Debug, Clone, Deserialize)]
 pub struct StorageSettings {
     pub dir: PathBuf,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct ImagesSettings {
+    pub max_upload_bytes: usize,
+    pub max_source_pixels: u64,
+    pub max_source_side: u32,
+    pub max_side: u32,
+    pub jpeg_quality: u8,
+    pub thumbnail_sizes: Vec<u32>,
+    pub workers: usize,
+    pub queue_capacity: usize,
+    pub retry_after_seconds: u32,
+}
+
+impl ImagesSettings {
+    pub fn pipeline(&self) -> PipelineSettings {
+        PipelineSettings {
+            max_source_pixels: self.max_source_pixels,
+            max_source_side: self.max_source_side,
+            max_side: self.max_side,
+            jpeg_quality: self.jpeg_quality,
+            thumbnail_sizes: self.thumbnail_sizes.clone(),
+        }
+    }
+
+    /// The number of image workers: as configured, or one per CPU core.
+    pub fn worker_count(&self) -> usize {
+        match self.workers {
+            0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
+            n => n,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -85,6 +121,8 @@ impl Settings {
                 Environment::with_prefix("APP")
                     .prefix_separator("__")
                     .separator("__")
+                    .list_separator(",")
+                    .with_list_parse_key("images.thumbnail_sizes")
                     .try_parsing(true),
             )
             .build()
@@ -123,6 +161,35 @@ impl Settings {
         }
         if self.database.max_connections == 0 {
             return invalid("database.max_connections", "must be positive");
+        }
+        let images = &self.images;
+        if images.max_upload_bytes == 0 {
+            return invalid("images.max_upload_bytes", "must be positive");
+        }
+        if images.max_source_pixels == 0 {
+            return invalid("images.max_source_pixels", "must be positive");
+        }
+        if images.max_source_side == 0 {
+            return invalid("images.max_source_side", "must be positive");
+        }
+        if !(1..=8192).contains(&images.max_side) {
+            return invalid("images.max_side", "must be from 1 to 8192");
+        }
+        if !(1..=100).contains(&images.jpeg_quality) {
+            return invalid("images.jpeg_quality", "must be from 1 to 100");
+        }
+        let mut sizes = images.thumbnail_sizes.clone();
+        sizes.sort_unstable();
+        sizes.dedup();
+        if sizes.len() != images.thumbnail_sizes.len()
+            || sizes
+                .iter()
+                .any(|&size| !(1..=images.max_side).contains(&size))
+        {
+            return invalid(
+                "images.thumbnail_sizes",
+                "distinct sizes from 1 to images.max_side",
+            );
         }
         if self.session.idle_timeout_seconds == 0 {
             return invalid("session.idle_timeout_seconds", "must be positive");

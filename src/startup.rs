@@ -9,14 +9,18 @@ use actix_web::{web, App, HttpServer};
 use anyhow::Context;
 use sea_orm::DatabaseConnection;
 
+use crate::actors::ImageSupervisor;
 use crate::api::{self, params::BodyLimit, ApiPrefix};
+use crate::avatars::Avatars;
 use crate::config::Settings;
+use crate::store::LocalStore;
 use crate::{demo, repo};
 
 /// What every handler may reach.
 pub struct AppState {
     pub db: DatabaseConnection,
     pub settings: Arc<Settings>,
+    pub avatars: Avatars,
 }
 
 pub struct Application {
@@ -55,10 +59,14 @@ fn run(
     db: DatabaseConnection,
     settings: Settings,
 ) -> std::io::Result<Server> {
+    let (image_pool, _) = ImageSupervisor::start(&settings.images);
+    let store = Arc::new(LocalStore::new(settings.storage.dir.clone()));
+    let avatars = Avatars::new(image_pool, store, &settings.images);
     let settings = Arc::new(settings);
     let state = web::Data::new(AppState {
         db,
         settings: settings.clone(),
+        avatars,
     });
     let prefix = web::Data::new(ApiPrefix(settings.server.api_prefix.clone()));
     let body_limit = BodyLimit(settings.server.max_body_bytes);

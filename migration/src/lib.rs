@@ -3,12 +3,16 @@
 pub use sea_orm_migration::prelude::*;
 
 mod m20261204_000001_accounts_and_employees;
+mod m20261204_000002_avatar_files;
 
 pub struct Migrator;
 
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(m20261204_000001_accounts_and_employees::Migration)]
+        vec![
+            Box::new(m20261204_000001_accounts_and_employees::Migration),
+            Box::new(m20261204_000002_avatar_files::Migration),
+        ]
     }
 }

@@ -1,6 +1,7 @@
 //! The one error type of the API: each variant carries its Navixy code and HTTP status, and is
 //! turned into the JSON envelope here and nowhere else.
 
+use actix_web::http::header::RETRY_AFTER;
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, ResponseError};
 use sea_orm::DbErr;
@@ -36,6 +37,8 @@ pub enum ApiError {
     Internal(#[source] anyhow::Error),
     #[error("Invalid parameters")]
     InvalidParameters(Vec<ParamError>),
+    #[error("Processing queue is full, retry later")]
+    QueueFull { retry_after_seconds: u32 },
     #[error("Request too large")]
     RequestTooLarge,
     #[error("Operation not permitted")]
@@ -50,8 +53,18 @@ pub enum ApiError {
     UnknownAction,
     #[error("Not found in the database")]
     NotFound,
+    #[error("No data file")]
+    NoDataFile,
+    #[error("Invalid data format: {0}")]
+    InvalidDataFormat(String),
     #[error("Entity already exists")]
     AlreadyExists,
+    #[error("Cannot save file")]
+    CannotSaveFile(#[source] std::io::Error),
+    #[error("File is larger than the maximum of {max_bytes} bytes")]
+    FileTooLarge { max_bytes: usize },
+    #[error("Empty data file")]
+    EmptyFile,
 }
 
 impl ApiError {
@@ -68,6 +81,7 @@ impl ApiError {
             Self::Unparsable(_) => 5,
             Self::Internal(_) => 6,
             Self::InvalidParameters(_) => 7,
+            Self::QueueFull { .. } => 8,
             Self::RequestTooLarge => 9,
             Self::NotPermitted => 13,
             Self::DatabaseUnavailable(_) => 14,
@@ -75,7 +89,19 @@ impl ApiError {
             Self::UnknownResource => 111,
             Self::UnknownAction => 112,
             Self::NotFound => 201,
+            Self::NoDataFile => 233,
+            Self::InvalidDataFormat(_) => 234,
             Self::AlreadyExists => 247,
+            Self::CannotSaveFile(_) => 254,
+            Self::FileTooLarge { .. } => 271,
+            Self::EmptyFile => 274,
+        }
+    }
+
+    /// Server-side failures are logged where they are answered; client errors are not.
+    pub fn log_if_server_error(&self) {
+        if self.status_code().is_server_error() {
+            tracing::error!(code = self.code(), error = ?self, "request failed");
         }
     }
 
@@ -104,19 +130,28 @@ impl From<DbErr> for ApiError {
 impl ResponseError for ApiError {
     fn status_code(&self) -> StatusCode {
         match self {
-            Self::Database(_) | Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            Self::Database(_) | Self::Internal(_) | Self::CannotSaveFile(_) => {
+                StatusCode::INTERNAL_SERVER_ERROR
+            }
+            Self::QueueFull { .. } => StatusCode::SERVICE_UNAVAILABLE,
             Self::RequestTooLarge => StatusCode::PRECONDITION_FAILED,
             Self::NotPermitted => StatusCode::FORBIDDEN,
             Self::DatabaseUnavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::AlreadyExists => StatusCode::CONFLICT,
+            Self::FileTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             _ => StatusCode::BAD_REQUEST,
         }
     }
 
     fn error_response(&self) -> HttpResponse {
-        if self.status_code().is_server_error() {
-            tracing::error!(code = self.code(), error = ?self, "request failed");
+        self.log_if_server_error();
+        let mut response = HttpResponse::build(self.status_code());
+        if let Self::QueueFull {
+            retry_after_seconds,
+        } = self
+        {
+            response.insert_header((RETRY_AFTER, retry_after_seconds.to_string()));
         }
-        HttpResponse::build(self.status_code()).json(self.envelope())
+        response.json(self.envelope())
     }
 }

@@ -1,8 +1,10 @@
 //! HTTP: the routes of the Navixy-style API, each a thin handler over the domain.
 
 pub mod auth;
+pub mod avatar;
 pub mod employee;
 pub mod error;
+pub mod files;
 pub mod params;
 pub mod user;
 
@@ -12,7 +14,7 @@ use serde_json::Value;
 use self::error::ApiError;
 
 /// Resources that exist, so that an unknown action on one is told apart from an unknown resource.
-const RESOURCES: [&str; 2] = ["user", "employee"];
+const RESOURCES: [&str; 3] = ["user", "employee", "employee/avatar"];
 
 /// Registers every call under the configured prefix.
 pub fn configure(prefix: &str) -> impl FnOnce(&mut web::ServiceConfig) + '_ {
@@ -25,7 +27,13 @@ pub fn configure(prefix: &str) -> impl FnOnce(&mut web::ServiceConfig) + '_ {
                 .route("/employee/read", web::route().to(employee::read))
                 .route("/employee/create", web::route().to(employee::create))
                 .route("/employee/update", web::route().to(employee::update))
-                .route("/employee/delete", web::route().to(employee::delete)),
+                .route("/employee/delete", web::route().to(employee::delete))
+                .route("/employee/avatar/assign", web::route().to(avatar::assign))
+                .route("/employee/avatar/upload", web::route().to(avatar::upload))
+                .route(
+                    "/static/employee/avatars/{path:.*}",
+                    web::get().to(files::avatar),
+                ),
         );
     }
 }

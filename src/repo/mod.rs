@@ -1,6 +1,7 @@
 //! The database: connection, migrations and the queries of each table. SQLite and PostgreSQL
 //! run the same code.
 
+pub mod avatars;
 pub mod employees;
 pub mod entities;
 pub mod sessions;

@@ -1,10 +1,13 @@
 //! One `TestApp` owns a real server on a random port, its own database (a SQLite file or a
 //! fresh PostgreSQL database) and its temporary folders.
 
+use std::path::{Path, PathBuf};
+
 use employee_avatars::config::{LogFormat, Settings};
 use employee_avatars::domain::user::{Login, Password, Rights};
 use employee_avatars::repo::users;
 use employee_avatars::startup::Application;
+use reqwest::multipart::{Form, Part};
 use reqwest::{Response, StatusCode};
 use sea_orm::{ConnectionTrait, Database, DatabaseConnection};
 use serde_json::{json, Value};
@@ -106,12 +109,13 @@ pub struct TestApp {
     pub port: u16,
     pub client: reqwest::Client,
     pub db: DatabaseConnection,
+    pub storage_dir: PathBuf,
     _storage: TempDir,
     _database: TestDatabase,
 }
 
 /// Settings of a test server: random port, its own database and storage, no demo data.
-pub fn test_settings(database_url: &str, storage_dir: &std::path::Path) -> Settings {
+pub fn test_settings(database_url: &str, storage_dir: &Path) -> Settings {
     let mut settings = Settings::defaults();
     settings.server.bind = "127.0.0.1:0".into();
     settings.database.url = database_url.into();
@@ -134,6 +138,7 @@ pub async fn spawn_app_with(backend: Backend, adjust: impl FnOnce(&mut Settings)
     let mut settings = test_settings(&database.url, storage.path());
     adjust(&mut settings);
     let prefix = settings.server.api_prefix.clone();
+    let settings_storage = settings.storage.dir.clone();
     let app = Application::build(settings).await.expect("the app starts");
     let port = app.port();
     actix_web::rt::spawn(app.run_until_stopped());
@@ -148,6 +153,7 @@ pub async fn spawn_app_with(backend: Backend, adjust: impl FnOnce(&mut Settings)
             .build()
             .unwrap(),
         db,
+        storage_dir: settings_storage,
         _storage: storage,
         _database: database,
     }
@@ -275,5 +281,76 @@ impl TestApp {
         let (status, body) = self.call_as(account, "/employee/list", params).await;
         assert_eq!(status, StatusCode::OK, "{body}");
         body
+    }
+}
+
+/// Every file below `dir`, relative to it, sorted.
+pub fn files_below(dir: &Path) -> Vec<String> {
+    fn walk(root: &Path, dir: &Path, found: &mut Vec<String>) {
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            return;
+        };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                walk(root, &path, found);
+            } else {
+                found.push(path.strip_prefix(root).unwrap().display().to_string());
+            }
+        }
+    }
+    let mut found = Vec::new();
+    walk(dir, dir, &mut found);
+    found.sort();
+    found
+}
+
+/// The folder of the shared test images (`TESTDATA_DIR` overrides it).
+pub fn testdata_dir() -> PathBuf {
+    std::env::var_os("TESTDATA_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/testdata"))
+}
+
+/// A multipart upload form: `hash`, `employee_id` and a `file` part.
+pub fn upload_form(hash: &str, employee_id: &str, bytes: Vec<u8>, mime: &str) -> Form {
+    Form::new()
+        .text("hash", hash.to_owned())
+        .text("employee_id", employee_id.to_owned())
+        .part(
+            "file",
+            Part::bytes(bytes)
+                .file_name("photo.bin")
+                .mime_str(mime)
+                .unwrap(),
+        )
+}
+
+impl TestApp {
+    pub async fn upload_form(&self, form: Form) -> (StatusCode, Value) {
+        let response = self
+            .client
+            .post(self.url("/employee/avatar/upload"))
+            .multipart(form)
+            .send()
+            .await
+            .expect("upload request");
+        json_of(response).await
+    }
+
+    /// Uploads `bytes` declared as `mime` for the employee.
+    pub async fn upload(
+        &self,
+        account: &Account,
+        employee_id: i64,
+        bytes: Vec<u8>,
+        mime: &str,
+    ) -> (StatusCode, Value) {
+        let form = upload_form(&account.hash, &employee_id.to_string(), bytes, mime);
+        self.upload_form(form).await
+    }
+
+    pub async fn get(&self, path: &str) -> Response {
+        self.client.get(self.url(path)).send().await.expect("GET")
     }
 }

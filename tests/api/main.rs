@@ -1,8 +1,10 @@
 //! Black-box tests: each starts the real server on a random port and speaks HTTP to it.
 
 mod helpers;
+mod images;
 
 mod auth;
+mod avatars;
 mod cli;
 mod employees;
 mod requests;

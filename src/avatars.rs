@@ -110,6 +110,39 @@ impl Avatars {
         Ok(name)
     }
 
+    /// Stores a normalised image and all its thumbnails, returning when every file is durable:
+    /// the `normalize` command's way, with no employee involved.
+    pub async fn store_with_thumbnails(
+        &self,
+        normalised: Normalised,
+    ) -> Result<AvatarName, ApiError> {
+        let Normalised {
+            name,
+            bytes,
+            pixels,
+        } = normalised;
+        self.store
+            .put(&StoredFile::avatar(name.clone()), Bytes::from(bytes))
+            .await
+            .map_err(ApiError::CannotSaveFile)?;
+        self.thumbnails(&name, Some(ThumbnailSource::Pixels(pixels)))
+            .await
+            .map_err(|failure| self.thumbnail_error(&name, failure))?;
+        Ok(name)
+    }
+
+    fn thumbnail_error(&self, name: &AvatarName, failure: ThumbnailFailure) -> ApiError {
+        match failure {
+            ThumbnailFailure::QueueFull => self.job_error(JobError::QueueFull),
+            ThumbnailFailure::SourceMissing => {
+                ApiError::Internal(anyhow::anyhow!("the avatar {name} is not stored"))
+            }
+            ThumbnailFailure::Failed(reason) => {
+                ApiError::Internal(anyhow::anyhow!("thumbnails of {name} failed: {reason}"))
+            }
+        }
+    }
+
     /// The bytes of a stored file; a missing thumbnail of a stored avatar is made first.
     pub async fn file(&self, file: &StoredFile) -> Result<Option<Bytes>, ApiError> {
         let stored = |e: std::io::Error| ApiError::Internal(e.into());
@@ -122,11 +155,7 @@ impl Avatars {
         match self.thumbnails(&file.name, None).await {
             Ok(()) => self.store.get(file).await.map_err(stored),
             Err(ThumbnailFailure::SourceMissing) => Ok(None),
-            Err(ThumbnailFailure::QueueFull) => Err(self.job_error(JobError::QueueFull)),
-            Err(ThumbnailFailure::Failed(reason)) => Err(ApiError::Internal(anyhow::anyhow!(
-                "thumbnails of {} failed: {reason}",
-                file.name
-            ))),
+            Err(failure) => Err(self.thumbnail_error(&file.name, failure)),
         }
     }
 

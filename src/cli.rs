@@ -3,7 +3,18 @@
 
 use std::process::ExitCode;
 
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use bytes::Bytes;
 use clap::{Parser, Subcommand};
+use futures::StreamExt;
+
+use crate::actors::ImageSupervisor;
+use crate::api::error::ApiError;
+use crate::avatars::Avatars;
+use crate::images::AvatarName;
+use crate::store::LocalStore;
 
 use crate::config::Settings;
 use crate::domain::user::{Login, Password, Rights};
@@ -37,6 +48,14 @@ enum Command {
     Subuser {
         #[command(subcommand)]
         action: SubuserAction,
+    },
+    /// Run the upload pipeline on local files, writing DIR/<name> and DIR/<size>/<name>.
+    Normalize {
+        /// Where the normalised images and thumbnails go.
+        #[arg(long, value_name = "DIR")]
+        out: PathBuf,
+        #[arg(required = true, value_name = "FILE")]
+        files: Vec<PathBuf>,
     },
 }
 
@@ -91,15 +110,19 @@ pub fn run() -> ExitCode {
 
 async fn execute(command: Option<Command>, settings: Settings) -> anyhow::Result<()> {
     let command = command.unwrap_or(Command::Serve);
-    if let Command::Serve = command {
-        let app = Application::build(settings).await?;
-        tracing::info!(port = app.port(), "listening");
-        return Ok(app.run_until_stopped().await?);
+    match command {
+        Command::Serve => {
+            let app = Application::build(settings).await?;
+            tracing::info!(port = app.port(), "listening");
+            return Ok(app.run_until_stopped().await?);
+        }
+        Command::Normalize { out, files } => return normalize(&settings, out, files).await,
+        _ => {}
     }
     let db = repo::connect(&settings.database).await?;
     repo::migrate(&db).await?;
     match command {
-        Command::Serve => unreachable!("handled above"),
+        Command::Serve | Command::Normalize { .. } => unreachable!("handled above"),
         Command::Migrate => println!("migrations applied"),
         Command::User {
             action: UserAction::Create { login, password },
@@ -136,4 +159,59 @@ async fn execute(command: Option<Command>, settings: Settings) -> anyhow::Result
         }
     }
     Ok(())
+}
+
+/// Normalises each file with the server's pipeline and worker pool, as many at once as there are
+/// workers, printing `<file>\t<name>` or `<file>\terror <code>: <reason>` per file.
+async fn normalize(settings: &Settings, out: PathBuf, files: Vec<PathBuf>) -> anyhow::Result<()> {
+    let images = &settings.images;
+    let (pool, _) = ImageSupervisor::start(images);
+    let avatars = Avatars::new(pool, Arc::new(LocalStore::new(out)), images);
+    let outcomes = futures::stream::iter(files)
+        .map(|file| {
+            let avatars = avatars.clone();
+            async move {
+                let outcome = normalize_file(&avatars, &file, images.max_upload_bytes).await;
+                (file, outcome)
+            }
+        })
+        .buffered(images.worker_count());
+    let failures = outcomes
+        .fold(0usize, |failures, (file, outcome)| async move {
+            match outcome {
+                Ok(name) => {
+                    println!("{}\t{name}", file.display());
+                    failures
+                }
+                Err(error) => {
+                    println!("{}\terror {}: {error}", file.display(), error.code());
+                    failures + 1
+                }
+            }
+        })
+        .await;
+    if failures > 0 {
+        anyhow::bail!("{failures} file(s) could not be normalised");
+    }
+    Ok(())
+}
+
+async fn normalize_file(
+    avatars: &Avatars,
+    file: &std::path::Path,
+    max_upload_bytes: usize,
+) -> Result<AvatarName, ApiError> {
+    let bytes = tokio::fs::read(file)
+        .await
+        .map_err(|e| ApiError::Unparsable(format!("cannot read the file: {e}")))?;
+    if bytes.is_empty() {
+        return Err(ApiError::EmptyFile);
+    }
+    if bytes.len() > max_upload_bytes {
+        return Err(ApiError::FileTooLarge {
+            max_bytes: max_upload_bytes,
+        });
+    }
+    let normalised = avatars.normalise(Bytes::from(bytes)).await?;
+    avatars.store_with_thumbnails(normalised).await
 }

@@ -199,3 +199,58 @@ async fn the_demo_account_has_employees() {
     assert_eq!(status, StatusCode::OK);
     assert_eq!(body["count"], json!(5));
 }
+
+#[test]
+fn normalize_writes_what_the_store_would_and_reports_each_file() {
+    let cli = Cli::new();
+    let folder = cli.dir.path();
+    std::fs::write(
+        folder.join("good.jpg"),
+        crate::images::photo_jpeg(1500, 1000, 1),
+    )
+    .unwrap();
+    std::fs::write(
+        folder.join("alpha.png"),
+        crate::images::png_with_alpha(80, 60),
+    )
+    .unwrap();
+    std::fs::write(folder.join("page.jpg"), b"<html></html>").unwrap();
+    std::fs::write(folder.join("empty.jpg"), b"").unwrap();
+    let output = cli.run(&[
+        "normalize",
+        "--out",
+        "out",
+        "good.jpg",
+        "alpha.png",
+        "page.jpg",
+        "empty.jpg",
+    ]);
+    assert!(
+        !output.status.success(),
+        "a refused file makes the exit non-zero"
+    );
+    let lines: Vec<String> = stdout(&output).lines().map(str::to_owned).collect();
+    assert_eq!(lines.len(), 4, "{lines:?}");
+    let name_of = |file: &str| {
+        let line = lines.iter().find(|l| l.starts_with(file)).unwrap();
+        line.split('\t').nth(1).unwrap().to_owned()
+    };
+    let good = name_of("good.jpg");
+    let alpha = name_of("alpha.png");
+    assert!(
+        good.ends_with(".jpg") && alpha.ends_with(".png"),
+        "{lines:?}"
+    );
+    assert!(name_of("page.jpg").starts_with("error 234"), "{lines:?}");
+    assert!(name_of("empty.jpg").starts_with("error 274"), "{lines:?}");
+    let out = folder.join("out");
+    let stored = image::open(out.join(&good)).unwrap();
+    assert_eq!((stored.width(), stored.height()), (1024, 683));
+    for name in [&good, &alpha] {
+        for size in [32u32, 64, 128, 256] {
+            let thumbnail = image::open(out.join(size.to_string()).join(name)).unwrap();
+            assert_eq!((thumbnail.width(), thumbnail.height()), (size, size));
+        }
+    }
+    assert_eq!(crate::helpers::files_below(&out).len(), 10);
+}

@@ -17,6 +17,7 @@ pub struct Settings {
     pub server: ServerSettings,
     pub database: DatabaseSettings,
     pub redis: RedisSettings,
+    pub cache: CacheSettings,
     pub storage: StorageSettings,
     pub images: ImagesSettings,
     pub session: SessionSettings,
@@ -41,6 +42,17 @@ pub struct DatabaseSettings {
 #[derive(Debug, Clone, Deserialize)]
 pub struct RedisSettings {
     pub url: String,
+    pub connect_timeout_ms: u64,
+    pub command_timeout_ms: u64,
+    pub retry_interval_ms: u64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct CacheSettings {
+    pub enabled: bool,
+    pub ttl_seconds: u64,
+    pub key_prefix: String,
+    pub memory_max_entries: usize,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -161,6 +173,15 @@ impl Settings {
         }
         if self.database.max_connections == 0 {
             return invalid("database.max_connections", "must be positive");
+        }
+        if !self.redis.url.is_empty() && redis::Client::open(self.redis.url.as_str()).is_err() {
+            return invalid("redis.url", "expected empty or a redis:// URL");
+        }
+        if self.cache.ttl_seconds == 0 {
+            return invalid("cache.ttl_seconds", "must be positive");
+        }
+        if self.cache.key_prefix.is_empty() {
+            return invalid("cache.key_prefix", "must not be empty");
         }
         let images = &self.images;
         if images.max_upload_bytes == 0 {

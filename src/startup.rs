@@ -9,7 +9,9 @@ use actix_web::{web, App, HttpServer};
 use anyhow::Context;
 use sea_orm::DatabaseConnection;
 
-use crate::actors::ImageSupervisor;
+use actix::{Actor, Addr};
+
+use crate::actors::{CacheActor, CacheStats, ImageSupervisor, Invalidate};
 use crate::api::{self, params::BodyLimit, ApiPrefix};
 use crate::avatars::Avatars;
 use crate::config::Settings;
@@ -21,11 +23,23 @@ pub struct AppState {
     pub db: DatabaseConnection,
     pub settings: Arc<Settings>,
     pub avatars: Avatars,
+    pub cache: Addr<CacheActor>,
+}
+
+impl AppState {
+    /// The employee-list cache hook: called after a write that changes what a list shows has
+    /// been committed, and awaited before that write is answered.
+    pub async fn lists_changed(&self, account_id: i64) {
+        if self.cache.send(Invalidate { account_id }).await.is_err() {
+            tracing::error!("the cache actor is gone; lists may be stale");
+        }
+    }
 }
 
 pub struct Application {
     port: u16,
     server: Server,
+    cache_stats: Arc<CacheStats>,
 }
 
 impl Application {
@@ -41,12 +55,22 @@ impl Application {
         let listener = TcpListener::bind(settings.bind_address())
             .with_context(|| format!("cannot listen on {} (server.bind)", settings.server.bind))?;
         let port = listener.local_addr()?.port();
-        let server = run(listener, db, settings)?;
-        Ok(Self { port, server })
+        let cache = CacheActor::new(&settings.cache, &settings.redis).context("redis.url")?;
+        let cache_stats = cache.stats();
+        let server = run(listener, db, cache.start(), settings)?;
+        Ok(Self {
+            port,
+            server,
+            cache_stats,
+        })
     }
 
     pub fn port(&self) -> u16 {
         self.port
+    }
+
+    pub fn cache_stats(&self) -> Arc<CacheStats> {
+        self.cache_stats.clone()
     }
 
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
@@ -57,6 +81,7 @@ impl Application {
 fn run(
     listener: TcpListener,
     db: DatabaseConnection,
+    cache: Addr<CacheActor>,
     settings: Settings,
 ) -> std::io::Result<Server> {
     let (image_pool, _) = ImageSupervisor::start(&settings.images);
@@ -67,6 +92,7 @@ fn run(
         db,
         settings: settings.clone(),
         avatars,
+        cache,
     });
     let prefix = web::Data::new(ApiPrefix(settings.server.api_prefix.clone()));
     let body_limit = BodyLimit(settings.server.max_body_bytes);

@@ -40,6 +40,7 @@ pub async fn assign(
     let id = employee_id(&call.params)?;
     let icon_id: Option<i64> = call.params.required("icon_id")?;
     avatars::assign_icon(&state.db, call.user.account_id, id, icon_id).await?;
+    state.lists_changed(call.user.account_id).await;
     Ok(success(json!({})))
 }
 
@@ -139,10 +140,13 @@ async fn receive(
     };
     let file = file.ok_or(ApiError::NoDataFile)?;
     let normalised = state.avatars.normalise(file).await?;
-    state
+    let account_id = caller.user.account_id;
+    let name = state
         .avatars
-        .attach(&state.db, caller.user.account_id, employee, normalised)
-        .await
+        .attach(&state.db, account_id, employee, normalised)
+        .await?;
+    state.lists_changed(account_id).await;
+    Ok(name)
 }
 
 fn unreadable(error: actix_multipart::MultipartError) -> ApiError {

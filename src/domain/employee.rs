@@ -92,6 +92,30 @@ pub enum FieldChange {
 }
 
 impl EmployeeData {
+    /// Every field as a change, so that writing a whole employee and writing some fields of one
+    /// are the same code.
+    pub fn into_changes(self) -> Vec<FieldChange> {
+        use FieldChange::*;
+        vec![
+            TrackerId(self.tracker_id),
+            FirstName(self.first_name),
+            MiddleName(self.middle_name),
+            LastName(self.last_name),
+            Email(self.email),
+            Phone(self.phone),
+            DriverLicenseNumber(self.driver_license_number),
+            DriverLicenseCats(self.driver_license_cats),
+            DriverLicenseIssueDate(self.driver_license_issue_date),
+            DriverLicenseValidTill(self.driver_license_valid_till),
+            HardwareKey(self.hardware_key),
+            DepartmentId(self.department_id),
+            Location(self.location),
+            PersonnelNumber(self.personnel_number),
+            Ssn(self.ssn),
+            Tags(self.tags),
+        ]
+    }
+
     pub fn apply(&mut self, change: FieldChange) {
         use FieldChange::*;
         match change {
@@ -142,6 +166,10 @@ impl EmployeeChanges {
         for change in self.0 {
             data.apply(change);
         }
+    }
+
+    pub fn into_vec(self) -> Vec<FieldChange> {
+        self.0
     }
 }
 

@@ -22,26 +22,38 @@ pub enum SortKey {
     PersonnelNumber,
 }
 
+/// The name of each sort key as clients write it.
+const SORT_KEYS: [(&str, SortKey); 14] = [
+    ("id", SortKey::Id),
+    ("tracker_id", SortKey::TrackerId),
+    ("first_name", SortKey::FirstName),
+    ("middle_name", SortKey::MiddleName),
+    ("last_name", SortKey::LastName),
+    ("email", SortKey::Email),
+    ("phone", SortKey::Phone),
+    ("driver_license_number", SortKey::DriverLicenseNumber),
+    ("driver_license_cats", SortKey::DriverLicenseCats),
+    ("driver_license_issue_date", SortKey::DriverLicenseIssueDate),
+    ("driver_license_valid_till", SortKey::DriverLicenseValidTill),
+    ("hardware_key", SortKey::HardwareKey),
+    ("department_id", SortKey::DepartmentId),
+    ("personnel_number", SortKey::PersonnelNumber),
+];
+
 impl SortKey {
     fn from_name(name: &str) -> Option<Self> {
-        use SortKey::*;
-        Some(match name {
-            "id" => Id,
-            "tracker_id" => TrackerId,
-            "first_name" => FirstName,
-            "middle_name" => MiddleName,
-            "last_name" => LastName,
-            "email" => Email,
-            "phone" => Phone,
-            "driver_license_number" => DriverLicenseNumber,
-            "driver_license_cats" => DriverLicenseCats,
-            "driver_license_issue_date" => DriverLicenseIssueDate,
-            "driver_license_valid_till" => DriverLicenseValidTill,
-            "hardware_key" => HardwareKey,
-            "department_id" => DepartmentId,
-            "personnel_number" => PersonnelNumber,
-            _ => return None,
-        })
+        SORT_KEYS
+            .iter()
+            .find(|(known, _)| *known == name)
+            .map(|(_, key)| *key)
+    }
+
+    pub fn name(self) -> &'static str {
+        SORT_KEYS
+            .iter()
+            .find(|(_, key)| *key == self)
+            .map(|(name, _)| *name)
+            .expect("every sort key has a name")
     }
 }
 
@@ -73,6 +85,23 @@ const MAX_SORT_KEYS: usize = 2;
 const MAX_FILTER_CHARS: usize = 100;
 
 impl ListQuery {
+    /// A digest that is equal for equal queries, naming the query's page in the list cache.
+    pub fn digest(&self) -> String {
+        let mut canonical = format!("limit={:?};offset={};sort=", self.limit, self.offset);
+        for (key, order) in &self.sort {
+            let order = match order {
+                SortOrder::Asc => "asc",
+                SortOrder::Desc => "desc",
+            };
+            canonical.push_str(&format!("{}={order},", key.name()));
+        }
+        if let Some(filter) = &self.filter {
+            canonical.push_str(";filter=");
+            canonical.push_str(filter.as_str());
+        }
+        blake3::hash(canonical.as_bytes()).to_hex()[..32].to_owned()
+    }
+
     pub fn parse(params: &Params) -> Result<Self, ApiError> {
         let limit = params.optional::<Option<i64>>("limit")?.flatten();
         let offset = params.optional::<Option<i64>>("offset")?.flatten();
@@ -164,6 +193,19 @@ mod tests {
                 "{query}"
             );
         }
+    }
+
+    #[test]
+    fn equal_queries_share_a_digest() {
+        let a = parse("sort=first_name&limit=5").unwrap();
+        let b = parse("limit=5&sort=%5B%22first_name%3Dasc%22%5D").unwrap();
+        let c = parse("limit=5&sort=first_name%3Ddesc").unwrap();
+        assert_eq!(a.digest(), b.digest());
+        assert_ne!(a.digest(), c.digest());
+        assert_ne!(
+            parse("").unwrap().digest(),
+            parse("filter=x").unwrap().digest()
+        );
     }
 
     #[test]

@@ -3,15 +3,14 @@
 
 use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr, SimpleExpr};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, DbErr,
-    EntityTrait, IntoActiveModel, Order, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set,
-    SqlErr, TransactionTrait,
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, Order,
+    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set, SqlErr,
 };
 
 use super::entities::employee::{self, Column};
 use crate::api::error::ApiError;
 use crate::domain::employee::{
-    Employee, EmployeeData, EmployeeId, EmployeeUpdate, Location, NewEmployee,
+    Employee, EmployeeData, EmployeeId, EmployeeUpdate, FieldChange, Location, NewEmployee,
 };
 use crate::domain::list::{ListQuery, SortKey, SortOrder};
 
@@ -50,28 +49,35 @@ fn to_employee(model: employee::Model) -> Employee {
     }
 }
 
-/// Sets every client-writable column of `active` from `data`.
-fn write_data(active: &mut employee::ActiveModel, data: EmployeeData) {
-    let location = data.location;
-    active.tracker_id = Set(data.tracker_id);
-    active.first_name = Set(data.first_name);
-    active.middle_name = Set(data.middle_name);
-    active.last_name = Set(data.last_name);
-    active.email = Set(data.email);
-    active.phone = Set(data.phone);
-    active.driver_license_number = Set(data.driver_license_number);
-    active.driver_license_cats = Set(data.driver_license_cats);
-    active.driver_license_issue_date = Set(data.driver_license_issue_date);
-    active.driver_license_valid_till = Set(data.driver_license_valid_till);
-    active.hardware_key = Set(data.hardware_key);
-    active.department_id = Set(data.department_id);
-    active.location_lat = Set(location.as_ref().map(|l| l.lat));
-    active.location_lng = Set(location.as_ref().map(|l| l.lng));
-    active.location_radius = Set(location.as_ref().map(|l| l.radius));
-    active.location_address = Set(location.map(|l| l.address));
-    active.personnel_number = Set(data.personnel_number);
-    active.ssn = Set(data.ssn);
-    active.tags = Set(serde_json::to_string(&data.tags).expect("a list of integers serialises"));
+/// Sets the columns of one changed field.
+fn write_change(active: &mut employee::ActiveModel, change: FieldChange) {
+    use FieldChange::*;
+    match change {
+        TrackerId(v) => active.tracker_id = Set(v),
+        FirstName(v) => active.first_name = Set(v),
+        MiddleName(v) => active.middle_name = Set(v),
+        LastName(v) => active.last_name = Set(v),
+        Email(v) => active.email = Set(v),
+        Phone(v) => active.phone = Set(v),
+        DriverLicenseNumber(v) => active.driver_license_number = Set(v),
+        DriverLicenseCats(v) => active.driver_license_cats = Set(v),
+        DriverLicenseIssueDate(v) => active.driver_license_issue_date = Set(v),
+        DriverLicenseValidTill(v) => active.driver_license_valid_till = Set(v),
+        HardwareKey(v) => active.hardware_key = Set(v),
+        DepartmentId(v) => active.department_id = Set(v),
+        Location(location) => {
+            active.location_lat = Set(location.as_ref().map(|l| l.lat));
+            active.location_lng = Set(location.as_ref().map(|l| l.lng));
+            active.location_radius = Set(location.as_ref().map(|l| l.radius));
+            active.location_address = Set(location.map(|l| l.address));
+        }
+        PersonnelNumber(v) => active.personnel_number = Set(v),
+        Ssn(v) => active.ssn = Set(v),
+        Tags(tags) => {
+            let json = serde_json::to_string(&tags).expect("a list of integers serialises");
+            active.tags = Set(json);
+        }
+    }
 }
 
 fn conflict_or_database(err: DbErr) -> ApiError {
@@ -193,26 +199,38 @@ pub async fn create(
         avatar_file_name: Set(None),
         ..Default::default()
     };
-    write_data(&mut active, data);
+    for change in data.into_changes() {
+        write_change(&mut active, change);
+    }
     let model = active.insert(db).await.map_err(conflict_or_database)?;
     Ok(EmployeeId::from_stored(model.id))
 }
 
+/// Writes only the fields the update names, in one statement: concurrent updates of other
+/// fields are not lost, and no transaction has to upgrade a read lock.
 pub async fn update(
-    db: &DatabaseConnection,
+    db: &impl ConnectionTrait,
     account_id: i64,
     update: EmployeeUpdate,
 ) -> Result<(), ApiError> {
-    let txn = db.begin().await?;
-    let stored = find(&txn, account_id, update.id)
-        .await?
-        .ok_or(ApiError::NotFound)?;
-    let mut data = to_employee(stored.clone()).data;
-    update.changes.apply_to(&mut data);
-    let mut active = stored.into_active_model();
-    write_data(&mut active, data);
-    active.update(&txn).await.map_err(conflict_or_database)?;
-    txn.commit().await?;
+    let changes = update.changes.into_vec();
+    if changes.is_empty() {
+        return read(db, account_id, update.id).await.map(|_| ());
+    }
+    let mut active = <employee::ActiveModel as Default>::default();
+    for change in changes {
+        write_change(&mut active, change);
+    }
+    let result = employee::Entity::update_many()
+        .set(active)
+        .filter(Column::Id.eq(update.id.get()))
+        .filter(Column::AccountId.eq(account_id))
+        .exec(db)
+        .await
+        .map_err(conflict_or_database)?;
+    if result.rows_affected == 0 {
+        return Err(ApiError::NotFound);
+    }
     Ok(())
 }
 

@@ -2,7 +2,9 @@
 //! fresh PostgreSQL database) and its temporary folders.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
+use employee_avatars::actors::CacheStats;
 use employee_avatars::config::{LogFormat, Settings};
 use employee_avatars::domain::user::{Login, Password, Rights};
 use employee_avatars::repo::users;
@@ -110,8 +112,10 @@ pub struct TestApp {
     pub client: reqwest::Client,
     pub db: DatabaseConnection,
     pub storage_dir: PathBuf,
-    _storage: TempDir,
-    _database: TestDatabase,
+    pub settings: Settings,
+    pub cache_stats: Arc<CacheStats>,
+    /// The database and storage folder, shared with sibling servers.
+    _owned: Arc<(TestDatabase, TempDir)>,
 }
 
 /// Settings of a test server: random port, its own database and storage, no demo data.
@@ -123,6 +127,16 @@ pub fn test_settings(database_url: &str, storage_dir: &Path) -> Settings {
     settings.storage.dir = storage_dir.to_path_buf();
     settings.demo.seed = false;
     settings
+}
+
+pub fn test_redis_url() -> String {
+    std::env::var("TEST_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".to_owned())
+}
+
+/// Points the list cache at a Redis, under a key prefix no other test uses.
+pub fn use_redis(settings: &mut Settings, url: &str) {
+    settings.redis.url = url.to_owned();
+    settings.cache.key_prefix = format!("ea-test-{}", uuid::Uuid::new_v4().simple());
 }
 
 pub async fn spawn_app(backend: Backend) -> TestApp {
@@ -137,25 +151,38 @@ pub async fn spawn_app_with(backend: Backend, adjust: impl FnOnce(&mut Settings)
     let storage = tempfile::tempdir().expect("temp dir");
     let mut settings = test_settings(&database.url, storage.path());
     adjust(&mut settings);
-    let prefix = settings.server.api_prefix.clone();
-    let settings_storage = settings.storage.dir.clone();
-    let app = Application::build(settings).await.expect("the app starts");
+    start(settings, Arc::new((database, storage))).await
+}
+
+async fn start(settings: Settings, owned: Arc<(TestDatabase, TempDir)>) -> TestApp {
+    let app = Application::build(settings.clone())
+        .await
+        .expect("the app starts");
     let port = app.port();
+    let cache_stats = app.cache_stats();
     actix_web::rt::spawn(app.run_until_stopped());
-    let db = Database::connect(&database.url)
+    let db = Database::connect(&owned.0.url)
         .await
         .expect("test connection");
     TestApp {
-        address: format!("http://127.0.0.1:{port}{prefix}"),
+        address: format!("http://127.0.0.1:{port}{}", settings.server.api_prefix),
         port,
         client: reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .unwrap(),
         db,
-        storage_dir: settings_storage,
-        _storage: storage,
-        _database: database,
+        storage_dir: settings.storage.dir.clone(),
+        settings,
+        cache_stats,
+        _owned: owned,
+    }
+}
+
+impl TestApp {
+    /// A second server on the same database, storage and Redis, as another instance would be.
+    pub async fn sibling(&self) -> TestApp {
+        start(self.settings.clone(), self._owned.clone()).await
     }
 }
 

@@ -5,6 +5,7 @@ mod images;
 
 mod auth;
 mod avatars;
+mod cache;
 mod cli;
 mod employees;
 mod requests;

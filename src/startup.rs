@@ -102,6 +102,7 @@ fn run(
             .app_data(state.clone())
             .app_data(prefix.clone())
             .app_data(body_limit)
+            .route("/health", web::get().to(api::health))
             .configure(api::configure(&settings.server.api_prefix))
             .default_service(web::route().to(api::unknown_call))
     })

@@ -38,6 +38,11 @@ pub fn configure(prefix: &str) -> impl FnOnce(&mut web::ServiceConfig) + '_ {
     }
 }
 
+/// `GET /health`: 200 while the process runs.
+pub async fn health() -> HttpResponse {
+    success(serde_json::json!({}))
+}
+
 /// `{"success": true}` with the call's own fields.
 pub fn success(fields: Value) -> HttpResponse {
     let mut body = fields;

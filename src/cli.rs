@@ -14,6 +14,7 @@ use crate::actors::ImageSupervisor;
 use crate::api::error::ApiError;
 use crate::avatars::Avatars;
 use crate::images::AvatarName;
+use crate::metrics::Metrics;
 use crate::store::LocalStore;
 
 use crate::config::Settings;
@@ -114,7 +115,9 @@ async fn execute(command: Option<Command>, settings: Settings) -> anyhow::Result
         Command::Serve => {
             let app = Application::build(settings).await?;
             tracing::info!(port = app.port(), "listening");
-            return Ok(app.run_until_stopped().await?);
+            app.run_until_stopped(true).await?;
+            tracing::info!("stopped");
+            return Ok(());
         }
         Command::Normalize { out, files } => return normalize(&settings, out, files).await,
         _ => {}
@@ -165,7 +168,7 @@ async fn execute(command: Option<Command>, settings: Settings) -> anyhow::Result
 /// workers, printing `<file>\t<name>` or `<file>\terror <code>: <reason>` per file.
 async fn normalize(settings: &Settings, out: PathBuf, files: Vec<PathBuf>) -> anyhow::Result<()> {
     let images = &settings.images;
-    let (pool, _) = ImageSupervisor::start(images);
+    let (pool, _) = ImageSupervisor::start(images, &Metrics::new());
     let avatars = Avatars::new(pool, Arc::new(LocalStore::new(out)), images);
     let outcomes = futures::stream::iter(files)
         .map(|file| {

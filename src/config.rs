@@ -23,6 +23,13 @@ pub struct Settings {
     pub session: SessionSettings,
     pub demo: DemoSettings,
     pub log: LogSettings,
+    pub limits: LimitSettings,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct LimitSettings {
+    pub requests_per_second: u32,
+    pub burst: u32,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -30,6 +37,7 @@ pub struct ServerSettings {
     pub bind: String,
     pub api_prefix: String,
     pub max_body_bytes: usize,
+    pub shutdown_timeout_seconds: u64,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -211,6 +219,12 @@ impl Settings {
                 "images.thumbnail_sizes",
                 "distinct sizes from 1 to images.max_side",
             );
+        }
+        if self.limits.requests_per_second == 0 {
+            return invalid("limits.requests_per_second", "must be positive");
+        }
+        if self.limits.burst == 0 {
+            return invalid("limits.burst", "must be positive");
         }
         if self.session.idle_timeout_seconds == 0 {
             return invalid("session.idle_timeout_seconds", "must be positive");

@@ -8,6 +8,7 @@ pub mod config;
 pub mod demo;
 pub mod domain;
 pub mod images;
+pub mod metrics;
 pub mod repo;
 pub mod startup;
 pub mod store;

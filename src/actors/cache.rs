@@ -5,26 +5,31 @@
 //! Redis is used again once it answers and has heard of every write made meanwhile.
 
 use std::collections::{HashMap, HashSet};
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use actix::fut::{ready, wrap_future};
-use actix::{Actor, ActorFutureExt, AsyncContext, Context, Handler, Message, ResponseActFuture};
+use actix::{
+    Actor, ActorFutureExt, Addr, AsyncContext, Context, Handler, Message, ResponseActFuture,
+};
 use bytes::Bytes;
+use prometheus::IntCounter;
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use redis::AsyncCommands;
 
 use crate::config::{CacheSettings, RedisSettings};
+use crate::metrics::{ActorStats, Metrics};
 
-/// Live figures of the cache, shared with whoever reports them.
-#[derive(Debug, Default)]
-pub struct CacheStats {
-    pub hits: AtomicU64,
-    pub misses: AtomicU64,
+/// The messages in the cache actor's mailbox before its senders wait.
+const MAILBOX_CAPACITY: usize = 1024;
+
+/// The figures the cache reports.
+#[derive(Clone)]
+struct CacheStats {
+    actor: ActorStats,
+    hits: IntCounter,
+    misses: IntCounter,
     /// Lists served from the database because Redis was unavailable.
-    pub fallbacks: AtomicU64,
-    pub invalidations: AtomicU64,
+    fallbacks: IntCounter,
 }
 
 /// One list page of one account: the account and a digest of the query.
@@ -50,25 +55,32 @@ pub enum Lookup {
 }
 
 /// Find a page.
-pub struct Find(pub PageKey);
+struct Find(PageKey);
 
 impl Message for Find {
     type Result = Lookup;
 }
 
 /// Keep a page computed after a `Find` that missed.
-pub struct Keep {
-    pub ticket: Ticket,
-    pub page: Bytes,
+struct Keep {
+    ticket: Ticket,
+    page: Bytes,
 }
 
 impl Message for Keep {
     type Result = ();
 }
 
+/// Whether Redis answers now; `None` when the cache does not use Redis.
+struct Ping;
+
+impl Message for Ping {
+    type Result = Option<bool>;
+}
+
 /// Forget every page of an account: sent after a committed write, awaited before answering it.
-pub struct Invalidate {
-    pub account_id: i64,
+struct Invalidate {
+    account_id: i64,
 }
 
 impl Message for Invalidate {
@@ -77,7 +89,59 @@ impl Message for Invalidate {
 
 pub struct CacheActor {
     backend: Backend,
-    stats: Arc<CacheStats>,
+    stats: CacheStats,
+}
+
+/// The way to the cache actor: its messages, counted into its mailbox depth.
+#[derive(Clone)]
+pub struct ListCache {
+    actor: Addr<CacheActor>,
+    stats: ActorStats,
+}
+
+impl ListCache {
+    /// Starts the cache actor: Redis when `redis.url` is set, otherwise in the process.
+    pub fn start(
+        cache: &CacheSettings,
+        redis: &RedisSettings,
+        metrics: &Metrics,
+    ) -> Result<Self, redis::RedisError> {
+        let stats = CacheStats {
+            actor: metrics.actor("cache", MAILBOX_CAPACITY),
+            hits: metrics.cache_hits.clone(),
+            misses: metrics.cache_misses.clone(),
+            fallbacks: metrics.cache_fallbacks.clone(),
+        };
+        let actor = CacheActor::new(cache, redis, stats.clone())?.start();
+        Ok(Self {
+            actor,
+            stats: stats.actor,
+        })
+    }
+
+    pub async fn find(&self, key: PageKey) -> Lookup {
+        self.stats.depth.inc();
+        self.actor.send(Find(key)).await.unwrap_or(Lookup::Uncached)
+    }
+
+    pub fn keep(&self, ticket: Ticket, page: Bytes) {
+        self.stats.depth.inc();
+        self.actor.do_send(Keep { ticket, page });
+    }
+
+    /// Whether Redis answers a PING now; `None` when the cache does not use Redis.
+    pub async fn redis_answers(&self) -> Option<bool> {
+        self.stats.depth.inc();
+        self.actor.send(Ping).await.unwrap_or(Some(false))
+    }
+
+    /// Returns once the account's cached lists can no longer be found.
+    pub async fn invalidate(&self, account_id: i64) {
+        self.stats.depth.inc();
+        if self.actor.send(Invalidate { account_id }).await.is_err() {
+            tracing::error!("the cache actor is gone; lists may be stale");
+        }
+    }
 }
 
 enum Backend {
@@ -90,6 +154,7 @@ impl Actor for CacheActor {
     type Context = Context<Self>;
 
     fn started(&mut self, ctx: &mut Context<Self>) {
+        ctx.set_mailbox_capacity(MAILBOX_CAPACITY);
         if let Backend::Redis(redis) = &mut self.backend {
             redis.retry_at = Instant::now();
             self.probe(ctx);
@@ -98,7 +163,11 @@ impl Actor for CacheActor {
 }
 
 impl CacheActor {
-    pub fn new(cache: &CacheSettings, redis: &RedisSettings) -> Result<Self, redis::RedisError> {
+    fn new(
+        cache: &CacheSettings,
+        redis: &RedisSettings,
+        stats: CacheStats,
+    ) -> Result<Self, redis::RedisError> {
         let backend = if !cache.enabled {
             Backend::Disabled
         } else if redis.url.is_empty() {
@@ -106,27 +175,25 @@ impl CacheActor {
         } else {
             Backend::Redis(RedisPages::new(cache, redis)?)
         };
-        Ok(Self {
-            backend,
-            stats: Arc::default(),
-        })
+        Ok(Self { backend, stats })
     }
 
-    pub fn stats(&self) -> Arc<CacheStats> {
-        self.stats.clone()
+    /// Takes a message out of the mailbox, for its figures.
+    fn received(&self) {
+        self.stats.actor.depth.dec();
+        self.stats.actor.handled.inc();
     }
 
     fn count(&self, lookup: &Lookup) {
-        let counter = match lookup {
-            Lookup::Hit(_) => &self.stats.hits,
-            Lookup::Miss(_) => &self.stats.misses,
-            Lookup::Uncached => return,
-        };
-        counter.fetch_add(1, Ordering::Relaxed);
+        match lookup {
+            Lookup::Hit(_) => self.stats.hits.inc(),
+            Lookup::Miss(_) => self.stats.misses.inc(),
+            Lookup::Uncached => {}
+        }
     }
 
     fn fallback(&self) -> Lookup {
-        self.stats.fallbacks.fetch_add(1, Ordering::Relaxed);
+        self.stats.fallbacks.inc();
         Lookup::Uncached
     }
 
@@ -181,6 +248,7 @@ impl Handler<Find> for CacheActor {
     type Result = ResponseActFuture<Self, Lookup>;
 
     fn handle(&mut self, Find(key): Find, ctx: &mut Context<Self>) -> Self::Result {
+        self.received();
         let redis = match &mut self.backend {
             Backend::Disabled => return Box::pin(ready(Lookup::Uncached)),
             Backend::Memory(pages) => {
@@ -211,10 +279,30 @@ impl Handler<Find> for CacheActor {
     }
 }
 
+impl Handler<Ping> for CacheActor {
+    type Result = ResponseActFuture<Self, Option<bool>>;
+
+    fn handle(&mut self, _: Ping, _: &mut Context<Self>) -> Self::Result {
+        self.received();
+        let Backend::Redis(redis) = &self.backend else {
+            return Box::pin(ready(None));
+        };
+        let mut connection = redis.connection.clone();
+        let ping = async move {
+            redis::cmd("PING")
+                .query_async::<()>(&mut connection)
+                .await
+                .is_ok()
+        };
+        Box::pin(wrap_future::<_, Self>(ping).map(|answered, _, _| Some(answered)))
+    }
+}
+
 impl Handler<Keep> for CacheActor {
     type Result = ResponseActFuture<Self, ()>;
 
     fn handle(&mut self, keep: Keep, _: &mut Context<Self>) -> Self::Result {
+        self.received();
         let redis = match &mut self.backend {
             Backend::Disabled => return Box::pin(ready(())),
             Backend::Memory(pages) => {
@@ -248,7 +336,7 @@ impl Handler<Invalidate> for CacheActor {
         Invalidate { account_id }: Invalidate,
         _: &mut Context<Self>,
     ) -> Self::Result {
-        self.stats.invalidations.fetch_add(1, Ordering::Relaxed);
+        self.received();
         let redis = match &mut self.backend {
             Backend::Disabled => return Box::pin(ready(())),
             Backend::Memory(pages) => {
@@ -280,6 +368,7 @@ impl CacheActor {
         let Backend::Redis(redis) = &mut self.backend else {
             return;
         };
+        self.stats.actor.failures.inc();
         if redis.healthy {
             tracing::warn!(%error, "Redis unavailable; lists are served from the database");
             redis.healthy = false;

@@ -3,14 +3,13 @@
 //! is replaced by a fresh one.
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 use actix::{Actor, ActorContext, Handler, Message, SyncContext};
 use bytes::Bytes;
 use image::DynamicImage;
 
-use super::image_supervisor::PoolStats;
+use super::image_supervisor::{PoolStats, Queued};
 use crate::images::{
     self, ImageError, Normalised, OutputFormat, PipelineSettings, SourceInfo, Thumbnail,
 };
@@ -49,56 +48,71 @@ impl Message for MakeThumbnails {
     type Result = Result<Vec<Thumbnail>, ImageError>;
 }
 
-impl ImageWorker {
-    fn contained<T>(
-        &self,
-        ctx: &mut SyncContext<Self>,
-        work: impl FnOnce(&PipelineSettings) -> Result<T, ImageError>,
-    ) -> Result<T, ImageError> {
-        self.stats.running.fetch_add(1, Ordering::SeqCst);
-        let outcome = catch_unwind(AssertUnwindSafe(|| work(&self.settings)));
-        self.stats.running.fetch_sub(1, Ordering::SeqCst);
-        self.stats.handled.fetch_add(1, Ordering::Relaxed);
-        match outcome {
-            Ok(result) => {
-                if result.is_err() {
-                    self.stats.failures.fetch_add(1, Ordering::Relaxed);
-                }
-                result
-            }
-            Err(_) => {
-                tracing::error!("an image job panicked; replacing the worker");
-                self.stats.failures.fetch_add(1, Ordering::Relaxed);
-                self.stats.restarts.fetch_add(1, Ordering::Relaxed);
-                // A stopped sync actor is replaced by the arbiter's factory.
-                ctx.stop();
-                Err(ImageError::DecoderPanicked)
-            }
-        }
+/// A job the worker runs, with the name its processing time is recorded under.
+pub trait ImageJob: Message {
+    const NAME: &'static str;
+
+    fn run(self, settings: &PipelineSettings) -> Self::Result;
+}
+
+impl ImageJob for Normalise {
+    const NAME: &'static str = "normalise";
+
+    fn run(self, settings: &PipelineSettings) -> Self::Result {
+        images::normalise(&self.bytes, &self.info, settings)
     }
 }
 
-impl Handler<Normalise> for ImageWorker {
-    type Result = Result<Normalised, ImageError>;
+impl ImageJob for MakeThumbnails {
+    const NAME: &'static str = "thumbnails";
 
-    fn handle(&mut self, job: Normalise, ctx: &mut SyncContext<Self>) -> Self::Result {
-        self.contained(ctx, |settings| {
-            images::normalise(&job.bytes, &job.info, settings)
-        })
-    }
-}
-
-impl Handler<MakeThumbnails> for ImageWorker {
-    type Result = Result<Vec<Thumbnail>, ImageError>;
-
-    fn handle(&mut self, job: MakeThumbnails, ctx: &mut SyncContext<Self>) -> Self::Result {
-        self.contained(ctx, |settings| match &job.0 {
+    fn run(self, settings: &PipelineSettings) -> Self::Result {
+        match &self.0 {
             ThumbnailSource::Pixels(pixels) => images::thumbnails(pixels, settings),
             ThumbnailSource::Stored { bytes, format } => {
                 let pixels = images::decode_stored(bytes, *format, settings)?;
                 images::thumbnails(&pixels, settings)
             }
-        })
+        }
+    }
+}
+
+impl<M, T> Handler<Queued<M>> for ImageWorker
+where
+    M: ImageJob<Result = Result<T, ImageError>>,
+    T: 'static,
+{
+    type Result = Result<T, ImageError>;
+
+    /// Runs the job with panics contained: a panic fails this job alone, and the worker is
+    /// replaced by a fresh one from the arbiter's factory.
+    fn handle(&mut self, queued: Queued<M>, ctx: &mut SyncContext<Self>) -> Self::Result {
+        let stats = &self.stats;
+        stats
+            .queue_wait
+            .observe(queued.since.elapsed().as_secs_f64());
+        stats.supervisor.depth.dec();
+        stats.workers.depth.inc();
+        let timer = stats.processing.with_label_values(&[M::NAME]).start_timer();
+        let outcome = catch_unwind(AssertUnwindSafe(|| queued.job.run(&self.settings)));
+        timer.observe_duration();
+        stats.workers.depth.dec();
+        stats.workers.handled.inc();
+        match outcome {
+            Ok(result) => {
+                if result.is_err() {
+                    stats.workers.failures.inc();
+                }
+                result
+            }
+            Err(_) => {
+                tracing::error!(job = M::NAME, "an image job panicked; replacing the worker");
+                stats.workers.failures.inc();
+                stats.workers.restarts.inc();
+                ctx.stop();
+                Err(ImageError::DecoderPanicked)
+            }
+        }
     }
 }
 
@@ -109,6 +123,7 @@ mod tests {
     use super::*;
     use crate::actors::{ImageSupervisor, JobError, Submit};
     use crate::config::Settings;
+    use crate::metrics::Metrics;
 
     /// A job whose decoder blows up, standing in for a decoder bug.
     struct Explode;
@@ -117,11 +132,11 @@ mod tests {
         type Result = Result<(), ImageError>;
     }
 
-    impl Handler<Explode> for ImageWorker {
-        type Result = Result<(), ImageError>;
+    impl ImageJob for Explode {
+        const NAME: &'static str = "explode";
 
-        fn handle(&mut self, _: Explode, ctx: &mut SyncContext<Self>) -> Self::Result {
-            self.contained(ctx, |_| panic!("decoder bug"))
+        fn run(self, _: &PipelineSettings) -> Self::Result {
+            panic!("decoder bug")
         }
     }
 
@@ -129,10 +144,10 @@ mod tests {
     async fn a_panicking_job_fails_alone_and_its_worker_is_replaced() {
         let mut settings = Settings::defaults().images;
         settings.workers = 1;
-        let (pool, stats) = ImageSupervisor::start(&settings);
+        let (pool, stats) = ImageSupervisor::start(&settings, &Metrics::new());
         let outcome = pool.send(Submit(Explode)).await.unwrap();
         assert_eq!(outcome, Err(JobError::Image(ImageError::DecoderPanicked)));
-        assert_eq!(stats.restarts.load(Ordering::Relaxed), 1);
+        assert_eq!(stats.workers.restarts.get(), 1);
 
         let mut png = Cursor::new(Vec::new());
         image::DynamicImage::new_rgb8(8, 8)
@@ -146,7 +161,11 @@ mod tests {
             .unwrap()
             .unwrap();
         assert_eq!(normalised.name.format(), OutputFormat::Jpeg);
-        assert_eq!(stats.pending.load(Ordering::SeqCst), 0);
-        assert_eq!(stats.handled.load(Ordering::Relaxed), 2);
+        assert_eq!(stats.pending.load(std::sync::atomic::Ordering::SeqCst), 0);
+        assert_eq!(stats.workers.handled.get(), 2);
+        assert_eq!(
+            (stats.supervisor.depth.get(), stats.workers.depth.get()),
+            (0, 0)
+        );
     }
 }

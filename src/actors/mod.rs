@@ -4,6 +4,6 @@ pub mod cache;
 pub mod image_supervisor;
 pub mod image_worker;
 
-pub use cache::{CacheActor, CacheStats, Find, Invalidate, Keep, Lookup, PageKey};
-pub use image_supervisor::{ImageSupervisor, JobError, PoolStats, Submit};
-pub use image_worker::{ImageWorker, MakeThumbnails, Normalise, ThumbnailSource};
+pub use cache::{CacheActor, ListCache, Lookup, PageKey, Ticket};
+pub use image_supervisor::{ImageSupervisor, JobError, PoolStats, Queued, Submit};
+pub use image_worker::{ImageJob, ImageWorker, MakeThumbnails, Normalise, ThumbnailSource};

@@ -26,7 +26,9 @@ pub fn session_hash(req: &HttpRequest, params: &Params) -> Result<SessionHash, A
     SessionHash::parse(&hash).ok_or(ApiError::WrongHash)
 }
 
+/// The user of a live session, within the session's rate limit.
 pub async fn current_user(state: &AppState, hash: &SessionHash) -> Result<CurrentUser, ApiError> {
+    state.limits.check_session(hash)?;
     sessions::authenticate(&state.db, hash, state.settings.session_idle_timeout())
         .await?
         .ok_or(ApiError::SessionNotFound)

@@ -53,6 +53,15 @@ pub async fn upload(
 ) -> HttpResponse {
     let mut params = Params::default();
     let outcome = receive(&req, payload, &mut params, &state).await;
+    let label = match &outcome {
+        Ok(_) => "success".to_owned(),
+        Err(error) => error.code().to_string(),
+    };
+    state
+        .metrics
+        .uploads
+        .with_label_values(&[label.as_str()])
+        .inc();
     match params.optional_text("redirect_target").ok().flatten() {
         Some(target) => redirect(&target, outcome),
         None => match outcome {

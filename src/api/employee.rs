@@ -10,7 +10,7 @@ use super::auth::Authenticated;
 use super::error::ApiError;
 use super::params::Params;
 use super::success;
-use crate::actors::{Find, Keep, Lookup, PageKey};
+use crate::actors::{Lookup, PageKey};
 use crate::domain::employee::{Employee, EmployeeId, EmployeeUpdate, NewEmployee};
 use crate::domain::list::ListQuery;
 use crate::domain::user::Right;
@@ -40,11 +40,7 @@ pub async fn list(
         account_id,
         query: query.digest(),
     };
-    let lookup = state
-        .cache
-        .send(Find(key))
-        .await
-        .unwrap_or(Lookup::Uncached);
+    let lookup = state.cache.find(key).await;
     let page = match lookup {
         Lookup::Hit(page) => page,
         Lookup::Miss(_) | Lookup::Uncached => {
@@ -57,10 +53,7 @@ pub async fn list(
             let page = serde_json::to_vec(&page).map_err(|e| ApiError::Internal(e.into()))?;
             let page = Bytes::from(page);
             if let Lookup::Miss(ticket) = lookup {
-                state.cache.do_send(Keep {
-                    ticket,
-                    page: page.clone(),
-                });
+                state.cache.keep(ticket, page.clone());
             }
             page
         }

@@ -43,6 +43,8 @@ pub enum ApiError {
     RequestTooLarge,
     #[error("Operation not permitted")]
     NotPermitted,
+    #[error("Too many requests (rate limit exceeded)")]
+    TooManyRequests { retry_after_seconds: u64 },
     #[error("Database unavailable")]
     DatabaseUnavailable(#[source] DbErr),
     #[error("Wrong login or password")]
@@ -84,6 +86,7 @@ impl ApiError {
             Self::QueueFull { .. } => 8,
             Self::RequestTooLarge => 9,
             Self::NotPermitted => 13,
+            Self::TooManyRequests { .. } => 15,
             Self::DatabaseUnavailable(_) => 14,
             Self::WrongCredentials => 102,
             Self::UnknownResource => 111,
@@ -136,6 +139,7 @@ impl ResponseError for ApiError {
             Self::QueueFull { .. } => StatusCode::SERVICE_UNAVAILABLE,
             Self::RequestTooLarge => StatusCode::PRECONDITION_FAILED,
             Self::NotPermitted => StatusCode::FORBIDDEN,
+            Self::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::DatabaseUnavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::AlreadyExists => StatusCode::CONFLICT,
             Self::FileTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
@@ -146,11 +150,17 @@ impl ResponseError for ApiError {
     fn error_response(&self) -> HttpResponse {
         self.log_if_server_error();
         let mut response = HttpResponse::build(self.status_code());
-        if let Self::QueueFull {
-            retry_after_seconds,
-        } = self
-        {
-            response.insert_header((RETRY_AFTER, retry_after_seconds.to_string()));
+        let retry_after = match self {
+            Self::QueueFull {
+                retry_after_seconds,
+            } => Some(u64::from(*retry_after_seconds)),
+            Self::TooManyRequests {
+                retry_after_seconds,
+            } => Some(*retry_after_seconds),
+            _ => None,
+        };
+        if let Some(seconds) = retry_after {
+            response.insert_header((RETRY_AFTER, seconds.to_string()));
         }
         response.json(self.envelope())
     }

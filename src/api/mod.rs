@@ -5,6 +5,8 @@ pub mod avatar;
 pub mod employee;
 pub mod error;
 pub mod files;
+pub mod limits;
+pub mod observe;
 pub mod params;
 pub mod user;
 
@@ -12,6 +14,7 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use serde_json::Value;
 
 use self::error::ApiError;
+use crate::startup::AppState;
 
 /// Resources that exist, so that an unknown action on one is told apart from an unknown resource.
 const RESOURCES: [&str; 3] = ["user", "employee", "employee/avatar"];
@@ -41,6 +44,32 @@ pub fn configure(prefix: &str) -> impl FnOnce(&mut web::ServiceConfig) + '_ {
 /// `GET /health`: 200 while the process runs.
 pub async fn health() -> HttpResponse {
     success(serde_json::json!({}))
+}
+
+/// `GET /ready`: 200 when the database and, if configured, Redis answer; 503 naming the part
+/// that does not.
+pub async fn ready(state: web::Data<AppState>) -> HttpResponse {
+    let database = state.db.ping().await.is_ok();
+    let redis = state.cache.redis_answers().await;
+    let up = |ok: bool| if ok { "up" } else { "down" };
+    let mut parts = serde_json::json!({"database": up(database)});
+    if let Some(redis) = redis {
+        parts["redis"] = serde_json::json!(up(redis));
+    }
+    let ready = database && redis.unwrap_or(true);
+    parts["ready"] = serde_json::json!(ready);
+    if ready {
+        HttpResponse::Ok().json(parts)
+    } else {
+        HttpResponse::ServiceUnavailable().json(parts)
+    }
+}
+
+/// `GET /metrics`: Prometheus text.
+pub async fn metrics(state: web::Data<AppState>) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("text/plain; version=0.0.4")
+        .body(state.metrics.render())
 }
 
 /// `{"success": true}` with the call's own fields.

@@ -1,7 +1,6 @@
 //! The employee-list cache, against real Redis servers (and the in-process fallback).
 
 use std::process::{Child, Command, Stdio};
-use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use reqwest::StatusCode;
@@ -79,15 +78,15 @@ impl Drop for TestRedis {
 }
 
 fn hits(app: &TestApp) -> u64 {
-    app.cache_stats.hits.load(Ordering::Relaxed)
+    app.metrics.cache_hits.get()
 }
 
 fn misses(app: &TestApp) -> u64 {
-    app.cache_stats.misses.load(Ordering::Relaxed)
+    app.metrics.cache_misses.get()
 }
 
 fn fallbacks(app: &TestApp) -> u64 {
-    app.cache_stats.fallbacks.load(Ordering::Relaxed)
+    app.metrics.cache_fallbacks.get()
 }
 
 fn last_names(list: &Value) -> Vec<String> {

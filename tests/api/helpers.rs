@@ -4,9 +4,9 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use employee_avatars::actors::CacheStats;
 use employee_avatars::config::{LogFormat, Settings};
 use employee_avatars::domain::user::{Login, Password, Rights};
+use employee_avatars::metrics::Metrics;
 use employee_avatars::repo::users;
 use employee_avatars::startup::Application;
 use reqwest::multipart::{Form, Part};
@@ -113,7 +113,7 @@ pub struct TestApp {
     pub db: DatabaseConnection,
     pub storage_dir: PathBuf,
     pub settings: Settings,
-    pub cache_stats: Arc<CacheStats>,
+    pub metrics: Arc<Metrics>,
     /// The database and storage folder, shared with sibling servers.
     _owned: Arc<(TestDatabase, TempDir)>,
 }
@@ -126,6 +126,9 @@ pub fn test_settings(database_url: &str, storage_dir: &Path) -> Settings {
     settings.database.max_connections = 8;
     settings.storage.dir = storage_dir.to_path_buf();
     settings.demo.seed = false;
+    // Tests make bursts from one address; the rate-limit test sets its own limits.
+    settings.limits.requests_per_second = 1_000_000;
+    settings.limits.burst = 1_000_000;
     settings
 }
 
@@ -159,8 +162,8 @@ async fn start(settings: Settings, owned: Arc<(TestDatabase, TempDir)>) -> TestA
         .await
         .expect("the app starts");
     let port = app.port();
-    let cache_stats = app.cache_stats();
-    actix_web::rt::spawn(app.run_until_stopped());
+    let metrics = app.metrics();
+    actix_web::rt::spawn(app.run_until_stopped(false));
     let db = Database::connect(&owned.0.url)
         .await
         .expect("test connection");
@@ -174,7 +177,7 @@ async fn start(settings: Settings, owned: Arc<(TestDatabase, TempDir)>) -> TestA
         db,
         storage_dir: settings.storage.dir.clone(),
         settings,
-        cache_stats,
+        metrics,
         _owned: owned,
     }
 }

@@ -19,6 +19,7 @@ use crate::store::LocalStore;
 
 use crate::config::Settings;
 use crate::domain::user::{Login, Password, Rights};
+use crate::gc;
 use crate::repo::{self, users};
 use crate::startup::Application;
 use crate::telemetry;
@@ -49,6 +50,15 @@ enum Command {
     Subuser {
         #[command(subcommand)]
         action: SubuserAction,
+    },
+    /// Delete stored avatars and thumbnails no employee shows, older than the grace period.
+    Gc {
+        /// Print what would be removed, remove nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Keep files stored within this many hours.
+        #[arg(long, default_value_t = 24)]
+        grace_hours: u64,
     },
     /// Run the upload pipeline on local files, writing DIR/<name> and DIR/<size>/<name>.
     Normalize {
@@ -126,6 +136,18 @@ async fn execute(command: Option<Command>, settings: Settings) -> anyhow::Result
     repo::migrate(&db).await?;
     match command {
         Command::Serve | Command::Normalize { .. } => unreachable!("handled above"),
+        Command::Gc {
+            dry_run,
+            grace_hours,
+        } => {
+            let grace = std::time::Duration::from_secs(grace_hours * 3600);
+            let removed = gc::sweep(&db, &settings.storage.dir, grace, dry_run).await?;
+            let verb = if dry_run { "would remove" } else { "removed" };
+            for path in &removed {
+                println!("{verb} {path}");
+            }
+            println!("{verb} {} file(s)", removed.len());
+        }
         Command::Migrate => println!("migrations applied"),
         Command::User {
             action: UserAction::Create { login, password },

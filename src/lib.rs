@@ -7,6 +7,7 @@ pub mod cli;
 pub mod config;
 pub mod demo;
 pub mod domain;
+pub mod gc;
 pub mod images;
 pub mod metrics;
 pub mod repo;

@@ -1,7 +1,7 @@
 //! Which avatar files exist and which employee shows which: the bookkeeping that lets a later
 //! `gc` delete only files nothing uses.
 
-use sea_orm::sea_query::{Expr, OnConflict};
+use sea_orm::sea_query::{Expr, OnConflict, Query, SelectStatement};
 use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, Set};
 
 use super::entities::{avatar_file, employee};
@@ -66,4 +66,57 @@ pub async fn assign_icon(
 ) -> Result<(), ApiError> {
     let value = Expr::value(icon_id);
     set_column(db, account_id, id, employee::Column::IconId, value).await
+}
+
+/// Employees' avatar names, as a subquery.
+fn referenced_names() -> SelectStatement {
+    Query::select()
+        .column(employee::Column::AvatarFileName)
+        .from(employee::Entity)
+        .and_where(employee::Column::AvatarFileName.is_not_null())
+        .to_owned()
+}
+
+/// Files stored at or before `cutoff` that no employee shows.
+pub async fn unreferenced_before(
+    db: &impl ConnectionTrait,
+    cutoff: i64,
+) -> Result<Vec<String>, DbErr> {
+    let rows = avatar_file::Entity::find()
+        .filter(avatar_file::Column::StoredAt.lte(cutoff))
+        .filter(avatar_file::Column::Name.not_in_subquery(referenced_names()))
+        .all(db)
+        .await?;
+    Ok(rows.into_iter().map(|row| row.name).collect())
+}
+
+/// Forgets a file if it is still unreferenced and stored at or before `cutoff`. Run inside the
+/// transaction that also deletes the file: an upload recording the same name waits for it.
+pub async fn forget_if_unreferenced(
+    db: &impl ConnectionTrait,
+    name: &str,
+    cutoff: i64,
+) -> Result<bool, DbErr> {
+    let result = avatar_file::Entity::delete_many()
+        .filter(avatar_file::Column::Name.eq(name))
+        .filter(avatar_file::Column::StoredAt.lte(cutoff))
+        .filter(avatar_file::Column::Name.not_in_subquery(referenced_names()))
+        .exec(db)
+        .await?;
+    Ok(result.rows_affected == 1)
+}
+
+/// Whether the database knows the file at all (recorded or shown by an employee).
+pub async fn is_known(db: &impl ConnectionTrait, name: &str) -> Result<bool, DbErr> {
+    let recorded = avatar_file::Entity::find_by_id(name.to_owned())
+        .one(db)
+        .await?;
+    if recorded.is_some() {
+        return Ok(true);
+    }
+    let shown = employee::Entity::find()
+        .filter(employee::Column::AvatarFileName.eq(name))
+        .one(db)
+        .await?;
+    Ok(shown.is_some())
 }

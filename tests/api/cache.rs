@@ -12,7 +12,7 @@ use crate::helpers::{
 use crate::images::photo_jpeg;
 
 /// A Redis server of the test's own, on a free port, that the test may stop and start again.
-struct TestRedis {
+pub struct TestRedis {
     port: u16,
     process: Option<Child>,
 }
@@ -26,19 +26,19 @@ impl TestRedis {
             .port()
     }
 
-    fn url(&self) -> String {
+    pub fn url(&self) -> String {
         format!("redis://127.0.0.1:{}", self.port)
     }
 
     /// A port where no Redis runs yet.
-    fn not_started() -> Self {
+    pub fn not_started() -> Self {
         Self {
             port: Self::free_port(),
             process: None,
         }
     }
 
-    async fn start(&mut self) {
+    pub async fn start(&mut self) {
         let process = Command::new("redis-server")
             .args(["--port", &self.port.to_string(), "--bind", "127.0.0.1"])
             .args(["--save", "", "--appendonly", "no"])
@@ -54,7 +54,7 @@ impl TestRedis {
         }
     }
 
-    fn stop(&mut self) {
+    pub fn stop(&mut self) {
         if let Some(mut process) = self.process.take() {
             process.kill().ok();
             process.wait().ok();

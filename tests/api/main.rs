@@ -8,4 +8,5 @@ mod avatars;
 mod cache;
 mod cli;
 mod employees;
+mod operations;
 mod requests;

@@ -9,6 +9,13 @@ pub use pipeline::{
     decode_stored, inspect, normalise, thumbnails, Normalised, SourceFormat, SourceInfo, Thumbnail,
 };
 
+/// The steps of `normalise` one by one (decode with its EXIF orientation, or shrink-on-load for
+/// a large JPEG; flatten to 8-bit RGB(A); cap the longest side; encode), for the stage benchmark
+/// in `benches/`.
+pub mod stages {
+    pub use super::pipeline::{cap_longest_side, decode, decode_jpeg_shrunk, encode, flatten};
+}
+
 /// The limits and targets of the pipeline (`images.*` settings).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PipelineSettings {

@@ -144,7 +144,14 @@ pub fn normalise(
     info: &SourceInfo,
     settings: &PipelineSettings,
 ) -> Result<Normalised, ImageError> {
-    let (decoded, orientation) = decode(bytes, info.format.image_format(), settings)?;
+    let shrunk = match info.format {
+        SourceFormat::Jpeg => decode_jpeg_shrunk(bytes, info, settings.max_side),
+        _ => None,
+    };
+    let (decoded, orientation) = match shrunk {
+        Some(decoded) => decoded,
+        None => decode(bytes, info.format.image_format(), settings)?,
+    };
     let mut pixels = cap_longest_side(flatten(decoded), settings.max_side)?;
     pixels.apply_orientation(orientation);
     let (bytes, format) = encode(&pixels, settings.jpeg_quality)?;
@@ -192,7 +199,7 @@ pub fn decode_stored(
     decode(bytes, format, settings).map(|(image, _)| flatten(image))
 }
 
-fn decode(
+pub fn decode(
     bytes: &[u8],
     format: ImageFormat,
     settings: &PipelineSettings,
@@ -211,8 +218,50 @@ fn decode(
     Ok((image, orientation))
 }
 
+/// Shrink-on-load: a JPEG much larger than the target is decoded at 1/2, 1/4 or 1/8 scale in
+/// the DCT domain (the smallest scale still at least the target), as libvips does, which saves
+/// most of the IDCT, colour conversion and memory. `None` when it does not apply (small images,
+/// CMYK and other rare pixel formats), and the full decoder takes over.
+pub fn decode_jpeg_shrunk(
+    bytes: &[u8],
+    info: &SourceInfo,
+    max_side: u32,
+) -> Option<(DynamicImage, Orientation)> {
+    let longest = info.width.max(info.height);
+    if longest < max_side * 2 {
+        return None;
+    }
+    let scale = f64::from(max_side) / f64::from(longest);
+    let target = |side: u32| {
+        (f64::from(side) * scale)
+            .ceil()
+            .clamp(1.0, f64::from(u16::MAX)) as u16
+    };
+    let mut decoder = jpeg_decoder::Decoder::new(Cursor::new(bytes));
+    decoder.read_info().ok()?;
+    let (width, height) = decoder
+        .scale(target(info.width), target(info.height))
+        .ok()?;
+    let pixels = decoder.decode().ok()?;
+    let orientation = decoder
+        .exif_data()
+        .and_then(Orientation::from_exif_chunk)
+        .unwrap_or(Orientation::NoTransforms);
+    let (width, height) = (u32::from(width), u32::from(height));
+    let image = match decoder.info()?.pixel_format {
+        jpeg_decoder::PixelFormat::RGB24 => {
+            DynamicImage::ImageRgb8(image::RgbImage::from_raw(width, height, pixels)?)
+        }
+        jpeg_decoder::PixelFormat::L8 => {
+            DynamicImage::ImageLuma8(image::GrayImage::from_raw(width, height, pixels)?)
+        }
+        _ => return None,
+    };
+    Some((image, orientation))
+}
+
 /// 8-bit RGB, or 8-bit RGBA when some pixel is not opaque.
-fn flatten(image: DynamicImage) -> DynamicImage {
+pub fn flatten(image: DynamicImage) -> DynamicImage {
     if !image.color().has_alpha() {
         return DynamicImage::ImageRgb8(image.into_rgb8());
     }
@@ -224,7 +273,7 @@ fn flatten(image: DynamicImage) -> DynamicImage {
     }
 }
 
-fn cap_longest_side(image: DynamicImage, max_side: u32) -> Result<DynamicImage, ImageError> {
+pub fn cap_longest_side(image: DynamicImage, max_side: u32) -> Result<DynamicImage, ImageError> {
     let (width, height) = (image.width(), image.height());
     let longest = width.max(height);
     if longest <= max_side {
@@ -256,7 +305,10 @@ fn resize(
     Ok(target)
 }
 
-fn encode(image: &DynamicImage, jpeg_quality: u8) -> Result<(Vec<u8>, OutputFormat), ImageError> {
+pub fn encode(
+    image: &DynamicImage,
+    jpeg_quality: u8,
+) -> Result<(Vec<u8>, OutputFormat), ImageError> {
     let (width, height) = (image.width(), image.height());
     let mut bytes = Vec::new();
     match image {

@@ -194,3 +194,124 @@ fn thumbnails_are_centred_squares_of_every_size() {
     let again = decode_stored(&out.bytes, out.name.format(), &settings()).unwrap();
     assert_eq!((again.width(), again.height()), (300, 100));
 }
+
+/// Speed is never bought with ugly avatars: the stored image and the 256 px thumbnail of a real
+/// photo stay close to a high-quality reference (a full decode resized with Lanczos3 by `image`).
+#[test]
+fn output_stays_close_to_a_high_quality_reference() {
+    let folder = std::env::var_os("TESTDATA_DIR")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| {
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/testdata")
+        });
+    let source = std::fs::read(folder.join("exif-orientation/Landscape_1.jpg"))
+        .expect("the shared EXIF test photos (TESTDATA_DIR)");
+    let out = run(&source).unwrap();
+    let ours = decoded(&out.bytes).to_rgb8();
+    let full = decoded(&source);
+    let reference = full
+        .resize_exact(
+            ours.width(),
+            ours.height(),
+            image::imageops::FilterType::Lanczos3,
+        )
+        .to_rgb8();
+    let difference = |a: &RgbImage, b: &RgbImage| {
+        let total: u64 = a
+            .as_raw()
+            .iter()
+            .zip(b.as_raw())
+            .map(|(x, y)| u64::from(x.abs_diff(*y)))
+            .sum();
+        total as f64 / a.as_raw().len() as f64
+    };
+    // JPEG at the same quality costs this much on the reference itself; resizing may add little.
+    let jpeg_cost = |image: &RgbImage| {
+        let mut again = Vec::new();
+        image::codecs::jpeg::JpegEncoder::new_with_quality(&mut again, settings().jpeg_quality)
+            .encode_image(image)
+            .unwrap();
+        difference(&decoded(&again).to_rgb8(), image)
+    };
+    let normalised = difference(&ours, &reference);
+    let budget = jpeg_cost(&reference) * 1.5 + 0.5;
+    assert!(
+        normalised < budget,
+        "normalised image differs by {normalised} (budget {budget})"
+    );
+
+    let thumbnail = thumbnails(&out.pixels, &settings()).unwrap();
+    let ours = decoded(&thumbnail.last().unwrap().bytes).to_rgb8();
+    let side = full.width().min(full.height());
+    let square = full.crop_imm(
+        (full.width() - side) / 2,
+        (full.height() - side) / 2,
+        side,
+        side,
+    );
+    let reference = square
+        .resize_exact(256, 256, image::imageops::FilterType::Lanczos3)
+        .to_rgb8();
+    let thumb = difference(&ours, &reference);
+    let budget = jpeg_cost(&reference) * 1.5 + 0.5;
+    assert!(
+        thumb < budget,
+        "256 px thumbnail differs by {thumb} (budget {budget})"
+    );
+}
+
+fn testdata(name: &str) -> Vec<u8> {
+    let folder = std::env::var_os("TESTDATA_DIR")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| {
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/testdata")
+        });
+    std::fs::read(folder.join("exif-orientation").join(name))
+        .expect("the shared EXIF test photos (TESTDATA_DIR)")
+}
+
+/// The photo's stored pixels enlarged twice, re-encoded, with the photo's own EXIF segment.
+fn enlarged_with_exif(source: &[u8]) -> Vec<u8> {
+    let pixels = decoded(source);
+    let big = pixels.resize_exact(
+        pixels.width() * 2,
+        pixels.height() * 2,
+        image::imageops::FilterType::Triangle,
+    );
+    let jpeg = encoded(&DynamicImage::ImageRgb8(big.to_rgb8()), ImageFormat::Jpeg);
+    let app1 = source
+        .windows(2)
+        .position(|w| w == [0xFF, 0xE1])
+        .expect("an EXIF segment");
+    let length = usize::from(u16::from_be_bytes([source[app1 + 2], source[app1 + 3]]));
+    let mut spliced = jpeg[..2].to_vec();
+    spliced.extend_from_slice(&source[app1..app1 + 2 + length]);
+    spliced.extend_from_slice(&jpeg[2..]);
+    spliced
+}
+
+#[test]
+fn shrink_on_load_keeps_every_orientation_upright() {
+    let reference = run(&enlarged_with_exif(&testdata("Landscape_1.jpg"))).unwrap();
+    let reference = decoded(&reference.bytes);
+    assert_eq!((reference.width(), reference.height()), (1024, 683));
+    for n in 2..=8 {
+        let big = enlarged_with_exif(&testdata(&format!("Landscape_{n}.jpg")));
+        let info = inspect(&big, &settings()).unwrap();
+        assert!(
+            stages::decode_jpeg_shrunk(&big, &info, 1024).is_some(),
+            "{n}: shrink-on-load applies"
+        );
+        let out = decoded(&run(&big).unwrap().bytes);
+        assert_eq!((out.width(), out.height()), (1024, 683), "Landscape_{n}");
+        let rgb = |image: &DynamicImage| image.to_rgb8();
+        let total: u64 = rgb(&out)
+            .as_raw()
+            .iter()
+            .zip(rgb(&reference).as_raw())
+            .map(|(a, b)| u64::from(a.abs_diff(*b)))
+            .sum();
+        let difference = total as f64 / (1024.0 * 683.0 * 3.0);
+        assert!(difference < 6.0, "Landscape_{n} differs by {difference}");
+    }
+}

@@ -96,10 +96,7 @@ impl Avatars {
             pixels,
         } = normalised;
         repo::record_file(db, &name).await?;
-        self.store
-            .put(&StoredFile::avatar(name.clone()), Bytes::from(bytes))
-            .await
-            .map_err(ApiError::CannotSaveFile)?;
+        self.put_avatar(&name, bytes).await?;
         repo::show_uploaded(db, account_id, employee, &name).await?;
         let background = self.thumbnails(&name, Some(ThumbnailSource::Pixels(pixels)));
         actix_web::rt::spawn(async move {
@@ -121,14 +118,18 @@ impl Avatars {
             bytes,
             pixels,
         } = normalised;
-        self.store
-            .put(&StoredFile::avatar(name.clone()), Bytes::from(bytes))
-            .await
-            .map_err(ApiError::CannotSaveFile)?;
+        self.put_avatar(&name, bytes).await?;
         self.thumbnails(&name, Some(ThumbnailSource::Pixels(pixels)))
             .await
             .map_err(|failure| self.thumbnail_error(&name, failure))?;
         Ok(name)
+    }
+
+    async fn put_avatar(&self, name: &AvatarName, bytes: Vec<u8>) -> Result<(), ApiError> {
+        self.store
+            .put(&StoredFile::avatar(name.clone()), Bytes::from(bytes))
+            .await
+            .map_err(ApiError::CannotSaveFile)
     }
 
     fn thumbnail_error(&self, name: &AvatarName, failure: ThumbnailFailure) -> ApiError {

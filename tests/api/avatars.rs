@@ -471,6 +471,17 @@ async fn a_png_with_alpha_stays_a_png_with_alpha() {
     assert_service_name(&name_of(&body), "jpg");
 }
 
+/// The JSON answer carried by a redirect to `<prefix><percent-encoded JSON>`.
+fn redirected_answer(response: &reqwest::Response, prefix: &str) -> Value {
+    assert_eq!(response.status(), StatusCode::FOUND);
+    let location = response.headers()["location"].to_str().unwrap();
+    let encoded = location.strip_prefix(prefix).expect(location);
+    let decoded = percent_encoding::percent_decode_str(encoded)
+        .decode_utf8()
+        .unwrap();
+    serde_json::from_str(&decoded).unwrap()
+}
+
 #[actix_web::test]
 async fn redirect_target_carries_the_answer() {
     let app = spawn_app(Backend::Sqlite).await;
@@ -494,16 +505,7 @@ async fn redirect_target_carries_the_answer() {
             .send()
             .await
             .unwrap();
-        assert_eq!(response.status(), StatusCode::FOUND);
-        let location = response.headers()["location"].to_str().unwrap().to_owned();
-        let prefix = format!("{target}{separator}response=");
-        assert!(location.starts_with(&prefix), "{location}");
-        let answer: Value = serde_json::from_str(
-            &percent_encoding::percent_decode_str(&location[prefix.len()..])
-                .decode_utf8()
-                .unwrap(),
-        )
-        .unwrap();
+        let answer = redirected_answer(&response, &format!("{target}{separator}response="));
         assert_eq!(answer["success"], json!(true));
         assert!(answer["value"].as_str().unwrap().ends_with(".jpg"));
     }
@@ -518,17 +520,7 @@ async fn redirect_target_carries_the_answer() {
         .send()
         .await
         .unwrap();
-    assert_eq!(response.status(), StatusCode::FOUND);
-    let location = response.headers()["location"].to_str().unwrap().to_owned();
-    let encoded = location
-        .strip_prefix("/profile?id=1&response=")
-        .expect(&location);
-    let answer: Value = serde_json::from_str(
-        &percent_encoding::percent_decode_str(encoded)
-            .decode_utf8()
-            .unwrap(),
-    )
-    .unwrap();
+    let answer = redirected_answer(&response, "/profile?id=1&response=");
     assert_eq!(answer["status"]["code"], json!(233));
 }
 

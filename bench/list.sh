@@ -33,6 +33,8 @@ export APP__DATABASE__URL="${PG_ADMIN%/*}/$DB"
 export APP__DEMO__SEED=false
 export APP__STORAGE__DIR="$WORK/avatars"
 export RUST_LOG=warn
+# The benchmark is one client address and one session: lift the rate limits.
+export APP__LIMITS__REQUESTS_PER_SECOND=1000000 APP__LIMITS__BURST=1000000
 $BIN user create --login bench --password bench >/dev/null
 
 start() { # port, extra env...

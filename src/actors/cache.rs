@@ -210,14 +210,14 @@ impl CacheActor {
         redis.retry_at = Instant::now() + redis.retry_interval;
         let missed: Vec<i64> = redis.missed_invalidations.iter().copied().collect();
         let connection = redis.connection.clone();
-        let prefix = redis.prefix.clone();
+        let keys = redis.keys.clone();
         let replay = async move {
             let mut connection = connection;
             redis::cmd("PING")
                 .query_async::<()>(&mut connection)
                 .await?;
             for account_id in &missed {
-                bump_version(&mut connection, &prefix, *account_id).await?;
+                bump_version(&mut connection, &keys, *account_id).await?;
             }
             Ok::<_, redis::RedisError>(missed)
         };
@@ -263,7 +263,7 @@ impl Handler<Find> for CacheActor {
             self.probe(ctx);
             return Box::pin(ready(lookup));
         }
-        let find = find_in_redis(redis.connection.clone(), redis.prefix.clone(), key);
+        let find = find_in_redis(redis.connection.clone(), redis.keys.clone(), key);
         Box::pin(
             wrap_future::<_, Self>(find).map(|outcome, actor, _| match outcome {
                 Ok(lookup) => {
@@ -312,7 +312,7 @@ impl Handler<Keep> for CacheActor {
             Backend::Redis(redis) if redis.healthy => redis,
             Backend::Redis(_) => return Box::pin(ready(())),
         };
-        let key = page_key(&redis.prefix, &keep.ticket);
+        let key = redis.keys.page(&keep.ticket);
         let ttl = redis.ttl_seconds;
         let mut connection = redis.connection.clone();
         let store = async move {
@@ -350,8 +350,8 @@ impl Handler<Invalidate> for CacheActor {
             return Box::pin(ready(()));
         }
         let mut connection = redis.connection.clone();
-        let prefix = redis.prefix.clone();
-        let bump = async move { bump_version(&mut connection, &prefix, account_id).await };
+        let keys = redis.keys.clone();
+        let bump = async move { bump_version(&mut connection, &keys, account_id).await };
         Box::pin(wrap_future::<_, Self>(bump).map(move |outcome, actor, _| {
             if let Err(error) = outcome {
                 actor.redis_failed(&error);
@@ -379,7 +379,7 @@ impl CacheActor {
 
 struct RedisPages {
     connection: ConnectionManager,
-    prefix: String,
+    keys: Keys,
     ttl_seconds: u64,
     retry_interval: Duration,
     healthy: bool,
@@ -398,7 +398,10 @@ impl RedisPages {
             .set_number_of_retries(1);
         Ok(Self {
             connection: ConnectionManager::new_lazy_with_config(client, config)?,
-            prefix: cache.key_prefix.clone(),
+            keys: Keys {
+                prefix: cache.key_prefix.clone(),
+                version_ttl_seconds: cache.ttl_seconds * 2,
+            },
             ttl_seconds: cache.ttl_seconds,
             retry_interval: Duration::from_millis(settings.retry_interval_ms),
             healthy: false,
@@ -409,13 +412,27 @@ impl RedisPages {
     }
 }
 
-fn version_key(prefix: &str, account_id: i64) -> String {
-    format!("{prefix}:list-version:{account_id}")
+/// The Redis keys of the cache, under `cache.key_prefix`.
+#[derive(Clone)]
+struct Keys {
+    prefix: String,
+    /// Version keys expire too, after twice a page's lifetime: a lost version only means a
+    /// fresh one, under which no old page exists.
+    version_ttl_seconds: u64,
 }
 
-fn page_key(prefix: &str, ticket: &Ticket) -> String {
-    let PageKey { account_id, query } = &ticket.key;
-    format!("{prefix}:list:{account_id}:{}:{query}", ticket.version)
+impl Keys {
+    fn version(&self, account_id: i64) -> String {
+        format!("{}:list-version:{account_id}", self.prefix)
+    }
+
+    fn page(&self, ticket: &Ticket) -> String {
+        let PageKey { account_id, query } = &ticket.key;
+        format!(
+            "{}:list:{account_id}:{}:{query}",
+            self.prefix, ticket.version
+        )
+    }
 }
 
 /// A version never used before, so a lost or evicted version key can never revive old pages.
@@ -425,29 +442,40 @@ fn fresh_version() -> String {
 
 async fn bump_version(
     connection: &mut ConnectionManager,
-    prefix: &str,
+    keys: &Keys,
     account_id: i64,
 ) -> redis::RedisResult<()> {
     connection
-        .set(version_key(prefix, account_id), fresh_version())
+        .set_ex(
+            keys.version(account_id),
+            fresh_version(),
+            keys.version_ttl_seconds,
+        )
         .await
 }
 
 async fn find_in_redis(
     mut connection: ConnectionManager,
-    prefix: String,
+    keys: Keys,
     key: PageKey,
 ) -> redis::RedisResult<Lookup> {
-    let version_key = version_key(&prefix, key.account_id);
+    let version_key = keys.version(key.account_id);
     let version = match connection.get::<_, Option<String>>(&version_key).await? {
         Some(version) => version,
         None => {
-            let _: bool = connection.set_nx(&version_key, fresh_version()).await?;
+            redis::cmd("SET")
+                .arg(&version_key)
+                .arg(fresh_version())
+                .arg("NX")
+                .arg("EX")
+                .arg(keys.version_ttl_seconds)
+                .query_async::<()>(&mut connection)
+                .await?;
             connection.get(&version_key).await?
         }
     };
     let ticket = Ticket { key, version };
-    let page: Option<Vec<u8>> = connection.get(page_key(&prefix, &ticket)).await?;
+    let page: Option<Vec<u8>> = connection.get(keys.page(&ticket)).await?;
     Ok(match page {
         Some(page) => Lookup::Hit(Bytes::from(page)),
         None => Lookup::Miss(ticket),

@@ -519,3 +519,52 @@ async fn gc_removes_exactly_the_unreferenced_files() {
         assert_eq!(served.status(), StatusCode::OK);
     }
 }
+
+#[actix_web::test]
+async fn a_lost_database_is_error_14_and_not_ready() {
+    let app = spawn_app(Backend::Postgres).await;
+    let account = app.master("fleet").await;
+    let name = app
+        .settings
+        .database
+        .url
+        .rsplit('/')
+        .next()
+        .unwrap()
+        .to_owned();
+    let admin = sea_orm::Database::connect(crate::helpers::postgres_admin_url())
+        .await
+        .unwrap();
+    sea_orm::ConnectionTrait::execute_unprepared(
+        &admin,
+        &format!("DROP DATABASE {name} WITH (FORCE)"),
+    )
+    .await
+    .unwrap();
+    let (status, body) = app.call_as(&account, "/employee/list", json!({})).await;
+    assert_eq!(
+        (status, error_code(&body)),
+        (StatusCode::SERVICE_UNAVAILABLE, 14),
+        "{body}"
+    );
+    let (status, body) = json_of(app.get("/ready").await).await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(body["database"], json!("down"));
+}
+
+#[actix_web::test]
+async fn a_failing_query_is_error_1_as_json() {
+    let app = spawn_app(Backend::Sqlite).await;
+    let account = app.master("fleet").await;
+    sea_orm::ConnectionTrait::execute_unprepared(&app.db, "DROP TABLE employees")
+        .await
+        .unwrap();
+    let (status, body) = app.call_as(&account, "/employee/list", json!({})).await;
+    assert_eq!(
+        (status, error_code(&body)),
+        (StatusCode::INTERNAL_SERVER_ERROR, 1),
+        "{body}"
+    );
+    // Nothing of the database's own message reaches the client.
+    assert_eq!(body["status"]["description"], json!("Database error"));
+}

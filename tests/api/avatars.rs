@@ -582,6 +582,7 @@ async fn fifty_concurrent_uploads_against_a_queue_of_four_are_served_or_refused_
     }
     assert_eq!(served + refused, 50);
     assert!(served >= 1, "served {served}");
+    assert!(refused >= 1, "a queue of 4 refused none of 50 at once");
     // The server is still up and takes the next upload.
     let (status, _) = app
         .upload(&account, id, photo_jpeg(64, 64, 8), "image/jpeg")

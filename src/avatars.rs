@@ -7,6 +7,7 @@ use std::sync::{Arc, Mutex};
 use actix::Addr;
 use bytes::Bytes;
 use futures::future::{BoxFuture, FutureExt, Shared};
+use image::DynamicImage;
 use sea_orm::DatabaseConnection;
 
 use crate::actors::{
@@ -90,13 +91,8 @@ impl Avatars {
         employee: EmployeeId,
         normalised: Normalised,
     ) -> Result<AvatarName, ApiError> {
-        let Normalised {
-            name,
-            bytes,
-            pixels,
-        } = normalised;
-        repo::record_file(db, &name).await?;
-        self.put_avatar(&name, bytes).await?;
+        repo::record_file(db, &normalised.name).await?;
+        let (name, pixels) = self.put_avatar(normalised).await?;
         repo::show_uploaded(db, account_id, employee, &name).await?;
         let background = self.thumbnails(&name, Some(ThumbnailSource::Pixels(pixels)));
         actix_web::rt::spawn(async move {
@@ -113,23 +109,28 @@ impl Avatars {
         &self,
         normalised: Normalised,
     ) -> Result<AvatarName, ApiError> {
-        let Normalised {
-            name,
-            bytes,
-            pixels,
-        } = normalised;
-        self.put_avatar(&name, bytes).await?;
+        let (name, pixels) = self.put_avatar(normalised).await?;
         self.thumbnails(&name, Some(ThumbnailSource::Pixels(pixels)))
             .await
             .map_err(|failure| self.thumbnail_error(&name, failure))?;
         Ok(name)
     }
 
-    async fn put_avatar(&self, name: &AvatarName, bytes: Vec<u8>) -> Result<(), ApiError> {
+    /// Writes the normalised file; its name and pixels remain for the thumbnails.
+    async fn put_avatar(
+        &self,
+        normalised: Normalised,
+    ) -> Result<(AvatarName, Arc<DynamicImage>), ApiError> {
+        let Normalised {
+            name,
+            bytes,
+            pixels,
+        } = normalised;
         self.store
             .put(&StoredFile::avatar(name.clone()), Bytes::from(bytes))
             .await
-            .map_err(ApiError::CannotSaveFile)
+            .map_err(ApiError::CannotSaveFile)?;
+        Ok((name, pixels))
     }
 
     fn thumbnail_error(&self, name: &AvatarName, failure: ThumbnailFailure) -> ApiError {

@@ -32,6 +32,18 @@ fn run(bytes: &[u8]) -> Result<Normalised, ImageError> {
     normalise(bytes, &info, &settings())
 }
 
+/// Mean absolute difference per channel of two images of one size, 0 to 255.
+fn mean_difference(a: &RgbImage, b: &RgbImage) -> f64 {
+    assert_eq!(a.dimensions(), b.dimensions());
+    let total: u64 = a
+        .as_raw()
+        .iter()
+        .zip(b.as_raw())
+        .map(|(x, y)| u64::from(x.abs_diff(*y)))
+        .sum();
+    total as f64 / a.as_raw().len() as f64
+}
+
 fn decoded(bytes: &[u8]) -> DynamicImage {
     image::load_from_memory(bytes).unwrap()
 }
@@ -199,13 +211,7 @@ fn thumbnails_are_centred_squares_of_every_size() {
 /// photo stay close to a high-quality reference (a full decode resized with Lanczos3 by `image`).
 #[test]
 fn output_stays_close_to_a_high_quality_reference() {
-    let folder = std::env::var_os("TESTDATA_DIR")
-        .map(std::path::PathBuf::from)
-        .unwrap_or_else(|| {
-            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/testdata")
-        });
-    let source = std::fs::read(folder.join("exif-orientation/Landscape_1.jpg"))
-        .expect("the shared EXIF test photos (TESTDATA_DIR)");
+    let source = testdata("Landscape_1.jpg");
     let out = run(&source).unwrap();
     let ours = decoded(&out.bytes).to_rgb8();
     let full = decoded(&source);
@@ -216,24 +222,15 @@ fn output_stays_close_to_a_high_quality_reference() {
             image::imageops::FilterType::Lanczos3,
         )
         .to_rgb8();
-    let difference = |a: &RgbImage, b: &RgbImage| {
-        let total: u64 = a
-            .as_raw()
-            .iter()
-            .zip(b.as_raw())
-            .map(|(x, y)| u64::from(x.abs_diff(*y)))
-            .sum();
-        total as f64 / a.as_raw().len() as f64
-    };
     // JPEG at the same quality costs this much on the reference itself; resizing may add little.
     let jpeg_cost = |image: &RgbImage| {
         let mut again = Vec::new();
         image::codecs::jpeg::JpegEncoder::new_with_quality(&mut again, settings().jpeg_quality)
             .encode_image(image)
             .unwrap();
-        difference(&decoded(&again).to_rgb8(), image)
+        mean_difference(&decoded(&again).to_rgb8(), image)
     };
-    let normalised = difference(&ours, &reference);
+    let normalised = mean_difference(&ours, &reference);
     let budget = jpeg_cost(&reference) * 1.5 + 0.5;
     assert!(
         normalised < budget,
@@ -252,7 +249,7 @@ fn output_stays_close_to_a_high_quality_reference() {
     let reference = square
         .resize_exact(256, 256, image::imageops::FilterType::Lanczos3)
         .to_rgb8();
-    let thumb = difference(&ours, &reference);
+    let thumb = mean_difference(&ours, &reference);
     let budget = jpeg_cost(&reference) * 1.5 + 0.5;
     assert!(
         thumb < budget,
@@ -304,14 +301,7 @@ fn shrink_on_load_keeps_every_orientation_upright() {
         );
         let out = decoded(&run(&big).unwrap().bytes);
         assert_eq!((out.width(), out.height()), (1024, 683), "Landscape_{n}");
-        let rgb = |image: &DynamicImage| image.to_rgb8();
-        let total: u64 = rgb(&out)
-            .as_raw()
-            .iter()
-            .zip(rgb(&reference).as_raw())
-            .map(|(a, b)| u64::from(a.abs_diff(*b)))
-            .sum();
-        let difference = total as f64 / (1024.0 * 683.0 * 3.0);
+        let difference = mean_difference(&out.to_rgb8(), &reference.to_rgb8());
         assert!(difference < 6.0, "Landscape_{n} differs by {difference}");
     }
 }
